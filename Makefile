@@ -1,0 +1,65 @@
+# clusterix -- `make reports` and `make test` are all a newcomer needs (see README.md).
+# Every target creates the virtual environment first if it is missing or older than pyproject.toml.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.clusterix-installed
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+CONSORTIUM ?= data/consortium_clusterix2.csv
+REGION ?= AT12
+REPORT ?= regional_profile
+
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help env reports report test test-unit test-notebooks lab data bench lint clean distclean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name clusterix --display-name "Python (clusterix)" >/dev/null
+	$(BIN)/python -c "import matplotlib.pyplot"   # build the font cache once, not in parallel kernels
+	@touch $@
+
+env: $(STAMP) ## create or update the virtual environment in .venv
+
+reports: $(STAMP) ## build every report of the consortium into build/reports (open build/reports/index.html)
+	$(BIN)/clusterix reports --consortium $(CONSORTIUM) --jobs $(JOBS)
+
+report: $(STAMP) ## build one report: make report REGION=CZ08 [REPORT=regional_profile]
+	$(BIN)/clusterix report $(REPORT) --region $(REGION)
+
+test: test-unit test-notebooks ## run every test (library, pipeline, reports, notebooks)
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-notebooks: $(STAMP) ## nbval smoke test of every notebook on its default parameters
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python -p no:doctest \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 -o testpaths=notebooks notebooks
+
+lab: $(STAMP) ## open the notebooks in JupyterLab
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	$(BIN)/jupyter lab notebooks/
+
+data: $(STAMP) ## rebuild the extracts in data/ from ../shared/data (or the Eurostat API)
+	$(BIN)/clusterix data build
+
+bench: $(STAMP) ## time the default report batch against the pipeline's floor
+	$(BIN)/python benchmarks/bench_reports.py
+
+lint: $(STAMP) ## ruff over the library, tests and notebooks
+	$(BIN)/ruff check clusterix_lib tests benchmarks notebooks
+
+clean: ## remove build output
+	rm -rf build .pytest_cache
+
+distclean: clean ## also remove the virtual environment
+	rm -rf $(VENV)
