@@ -1,0 +1,221 @@
+"""The ``clusterix`` command: build data extracts and reports.
+
+Expected errors (bad input, unknown region, missing file) print one message and exit with
+status 2; a batch in which some reports failed exits with status 1 after naming them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from clusterix_lib import __version__, paths
+from clusterix_lib.errors import ClusterixError, ParameterError
+
+
+@dataclass(frozen=True)
+class ReportType:
+    """A kind of report: its notebook and the parameter that names the region."""
+
+    name: str
+    notebook: str
+    title: str
+    region_param: str = "region"
+
+
+REPORT_TYPES: dict[str, ReportType] = {
+    r.name: r for r in [ReportType("regional_profile", "regional_profile.ipynb", "Regional profile")]
+}
+DEFAULT_REPORTS = ("regional_profile",)
+
+
+def _region_validator(code):
+    from clusterix_lib import nuts
+
+    if not isinstance(code, str):
+        raise ParameterError(f"region must be a text NUTS code, got {code!r}", hint="quote the code, e.g. \"AT12\"")
+    return nuts.validate_region(code)
+
+
+def _parse_params(pairs: list[str]) -> dict:
+    """``name=value`` pairs; values stay text unless they read as int/float/bool (codes: use --region)."""
+    out: dict = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ParameterError(f"parameter {pair!r} is not name=value", hint="write e.g. -p year=2014")
+        name, value = pair.split("=", 1)
+        v: object = value
+        if value.lower() in ("true", "false"):
+            v = value.lower() == "true"
+        else:
+            for cast in (int, float):
+                try:
+                    v = cast(value)
+                    break
+                except ValueError:
+                    pass
+        out[name.strip()] = v
+    return out
+
+
+def report_job(report: str, region: str, params: dict | None = None, *, out_dir: Path | None = None):
+    """The :class:`~clusterix_lib.batch.ReportJob` for one report of one region."""
+    from clusterix_lib import batch, datasets, nuts
+
+    if report not in REPORT_TYPES:
+        raise ParameterError(f"unknown report type {report!r}", hint=f"choose one of {', '.join(REPORT_TYPES)}")
+    rtype = REPORT_TYPES[report]
+    code = nuts.validate_region(region)
+    name = nuts.region_name(code)
+    out_dir = out_dir or paths.reports_dir()
+    all_params = {rtype.region_param: code, **(params or {})}
+    header = {
+        "title": f"{rtype.title}: {name} ({code})",
+        "report_type": rtype.title,
+        "region": code,
+        "region_name": name,
+        "snapshot": datasets.snapshot_id(),
+        "version": __version__,
+        "date": dt.date.today().isoformat(),
+    }
+    return batch.ReportJob(
+        notebook=paths.notebooks_dir() / rtype.notebook,
+        params=all_params,
+        output_stem=out_dir / code / report,
+        title=header["title"],
+        group=f"{name} ({code})",
+        report_type=rtype.title,
+        header=header,
+    )
+
+
+def default_jobs(consortium_path: str | Path | None = None, reports=DEFAULT_REPORTS, *, out_dir: Path | None = None):
+    """One job per report type and distinct region of the consortium (the default report set)."""
+    from clusterix_lib.consortium import consortium_regions, load_consortium
+
+    regions = consortium_regions(load_consortium(consortium_path))
+    return [report_job(r, code, out_dir=out_dir) for code in regions["nuts_code"] for r in reports]
+
+
+def _cmd_data_build(args) -> int:
+    from clusterix_lib import extracts
+
+    out = extracts.build_all(
+        Path(args.out) if args.out else None,
+        shared=Path(args.shared).resolve() if args.shared else None,
+        online=not args.offline,
+        progress=lambda msg: print(f"· {msg}", file=sys.stderr),
+    )
+    for name, path in out.items():
+        print(f"wrote {path}")
+    for what, n in extracts.not_carried_over().items():
+        print(f"note: {what}: {n} rows could not be carried over to NUTS 2021 (see the log above)")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from clusterix_lib import batch
+
+    job = report_job(args.report, args.region, _parse_params(args.param),
+                     out_dir=Path(args.out).resolve() if args.out else None)
+    outcomes = batch.run_batch([job], workers=1, timeout=args.timeout, progress=False)
+    ok, text = batch.summarise(outcomes)
+    print(text)
+    if ok:
+        print(f"open {job.output_stem.with_suffix('.html')}")
+    return 0 if ok else 1
+
+
+def _cmd_reports(args) -> int:
+    from clusterix_lib import batch
+
+    out_dir = Path(args.out).resolve() if args.out else paths.reports_dir()
+    jobs = default_jobs(args.consortium, args.reports or DEFAULT_REPORTS, out_dir=out_dir)
+    if args.region:
+        wanted = set(args.region)
+        jobs = [j for j in jobs if j.header["region"] in wanted]
+    outcomes = batch.run_batch(jobs, workers=args.jobs, timeout=args.timeout, progress=not args.quiet)
+    index = batch.write_index(outcomes, out_dir / "index.html")
+    ok, text = batch.summarise(outcomes)
+    print(text)
+    print(f"index: {index}")
+    return 0 if ok else 1
+
+
+def _cmd_regions(args) -> int:
+    from clusterix_lib.consortium import consortium_regions, load_consortium
+
+    table = consortium_regions(load_consortium(args.consortium))
+    print(table.to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="clusterix",
+        description="Regional profiles and policy-learning reports from official statistics.",
+        epilog="Examples:\n  clusterix reports                       # every partner region of the default consortium\n"
+        "  clusterix report regional_profile --region CZ08\n"
+        "  clusterix reports --consortium my_consortium.csv --jobs 4\n"
+        "  clusterix data build                    # rebuild data/ from ../shared/data or the Eurostat API",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"clusterix {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="show progress messages and full tracebacks")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = sub.add_parser("data", help="build the data extracts in data/")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    b = dsub.add_parser("build", help="derive the reduced extracts from the raw public files")
+    b.add_argument("--shared", help="folder of the raw public files (default: ../shared/data or $CLUSTERIX_SHARED)")
+    b.add_argument("--out", help="output folder (default: data/)")
+    b.add_argument("--offline", action="store_true", help="never use the Eurostat API")
+    b.set_defaults(func=_cmd_data_build)
+
+    r = sub.add_parser("report", help="build one report for one region")
+    r.add_argument("report", choices=sorted(REPORT_TYPES), help="report type")
+    r.add_argument("--region", required=True, help="NUTS 2021 code, any level (e.g. AT12, BE2, SE224)")
+    r.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="another notebook parameter, e.g. -p year=2014 -p top_n=20")
+    r.add_argument("--out", help="output folder (default: build/reports)")
+    r.add_argument("--timeout", type=float, default=900, help="seconds before the report is stopped (default 900)")
+    r.set_defaults(func=_cmd_report)
+
+    rs = sub.add_parser("reports", help="build the default report set for every region of a consortium")
+    rs.add_argument("--consortium", help="consortium CSV (default: data/consortium_clusterix2.csv)")
+    rs.add_argument("--reports", nargs="*", choices=sorted(REPORT_TYPES), help="report types (default: all)")
+    rs.add_argument("--region", action="append", help="only this region (repeatable)")
+    rs.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="parallel workers (default: cores)")
+    rs.add_argument("--timeout", type=float, default=900, help="seconds per report before it is stopped")
+    rs.add_argument("--out", help="output folder (default: build/reports)")
+    rs.add_argument("--quiet", action="store_true", help="no progress bar")
+    rs.set_defaults(func=_cmd_reports)
+
+    g = sub.add_parser("regions", help="list the regions of a consortium")
+    g.add_argument("--consortium", help="consortium CSV (default: data/consortium_clusterix2.csv)")
+    g.set_defaults(func=_cmd_regions)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return args.func(args)
+    except ClusterixError as exc:
+        if args.verbose:
+            raise
+        print(f"clusterix: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("clusterix: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The embedded default data: load the extracts in ``data/`` and describe them.
+
+Reports read only these extracts, so they run on a machine without the raw public files and
+without internet. :func:`snapshot_id` fingerprints the extracts; every report prints it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from clusterix_lib import extracts, paths
+from clusterix_lib.errors import DataFileError
+
+
+def _path(name: str, data_dir: str | Path | None) -> Path:
+    p = Path(data_dir or paths.data_dir()) / name
+    if not p.is_file():
+        raise DataFileError(
+            f"data extract missing: {p}",
+            hint="restore it with `git checkout data/` or rebuild it with `clusterix data build`",
+        )
+    return p
+
+
+@functools.lru_cache(maxsize=8)
+def _read(path: Path, mtime: float) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"geo": str, "nace_r2": str, "flag": str, "indicator": str}, keep_default_na=False,
+                       na_values={"value": [""]})
+
+
+def _load(name: str, data_dir) -> pd.DataFrame:
+    p = _path(name, data_dir)
+    return _read(p, p.stat().st_mtime).copy()
+
+
+def employment(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Persons employed by NACE division, region (NUTS 2021) and year.
+
+    Columns ``geo, nace_r2, year, value, flag, nuts_conversion``; ``value`` is NaN where
+    Eurostat withheld the figure (``flag`` says why, ``c`` = confidential).
+    """
+    return _load(extracts.EMPLOYMENT_FILE, data_dir)
+
+
+def indicators(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Innovation indicators and total employment: ``indicator, geo, year, value, flag, nuts_conversion``."""
+    return _load(extracts.INDICATORS_FILE, data_dir)
+
+
+def indicator_specs() -> pd.DataFrame:
+    """Label, unit and Eurostat dataset of each indicator in :func:`indicators`."""
+    specs = [*extracts.INNOVATION_INDICATORS, extracts.EMPLOYMENT_TOTAL]
+    return pd.DataFrame(
+        [{"indicator": s.id, "label": s.label, "unit": s.unit, "dataset_code": s.dataset, "kind": s.kind}
+         for s in specs]
+    ).set_index("indicator")
+
+
+def sources(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Provenance of each extract (publisher, dataset code, licence, retrieval date)."""
+    return pd.read_csv(_path(extracts.SOURCES_FILE, data_dir), dtype=str, keep_default_na=False)
+
+
+def geometry_path(data_dir: str | Path | None = None) -> Path:
+    """The simplified NUTS 2021 polygons (GeoJSON, all levels)."""
+    return _path(extracts.GEOMETRY_FILE, data_dir)
+
+
+def snapshot_id(data_dir: str | Path | None = None) -> str:
+    """A short fingerprint of the data extracts listed in ``sources.csv`` (first 12 hex of SHA-256).
+
+    Two reports with the same snapshot id were built from identical data.
+    """
+    files = sorted(set(sources(data_dir)["file"])) + [extracts.SOURCES_FILE]
+    h = hashlib.sha256()
+    for name in files:
+        h.update(name.encode())
+        h.update(_path(name, data_dir).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def report_sources(files: list[str], data_dir: str | Path | None = None) -> list[dict[str, str]]:
+    """The sources behind the given extract files, one dict each (for a report footer).
+
+    Keys: ``code``, ``title``, ``publisher``, ``licence``, ``url``, ``extracted``.
+    """
+    table = sources(data_dir)
+    table = table[table["file"].isin(files)].drop_duplicates(["title"])
+    return [
+        {
+            "code": r.dataset_code,
+            "title": r.title,
+            "publisher": r.publisher,
+            "licence": r.licence,
+            "url": r.url,
+            "extracted": f"{r.retrieved} ({r.vintage})" if r.vintage else r.retrieved,
+        }
+        for r in table.itertuples()
+    ]

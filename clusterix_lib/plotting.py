@@ -1,0 +1,86 @@
+"""Figures for the reports. Each function returns a matplotlib ``Figure`` and never shows it.
+
+Static PNG figures keep the shared HTML free of JavaScript and network requests.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+HIGHLIGHT = "#c0392b"
+BASE = "#2c6e9b"
+MUTED = "#d9dde3"
+
+
+def _short(label: str, width: int = 48) -> str:
+    return textwrap.shorten(label, width=width, placeholder="…")
+
+
+def plot_specialisations(top: pd.DataFrame, *, title: str = "") -> Figure:
+    """Horizontal bars of location quotients (strongest at the top), with the LQ = 1 line.
+
+    ``top`` has columns ``nace_r2``, ``label``, ``lq`` and ``value`` (persons employed).
+    """
+    t = top.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(9, 0.38 * len(t) + 1.2), layout="constrained")
+    names = [f"{c}  {_short(lbl)}" for c, lbl in zip(t["nace_r2"], t["label"], strict=True)]
+    ax.barh(names, t["lq"], color=BASE)
+    ax.axvline(1, color="#555", lw=1, ls="--")
+    for y, (lq, v) in enumerate(zip(t["lq"], t["value"], strict=True)):
+        ax.text(lq, y, f" {lq:.2f}  ({v:,.0f} persons)", va="center", fontsize=8)
+    ax.set_xlabel("Location quotient (1 = same share as the EU)")
+    ax.set_xlim(0, max(t["lq"].max() * 1.35, 1.5))
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    return fig
+
+
+def plot_sections(table: pd.DataFrame, labels: pd.Series, *, title: str = "") -> Figure:
+    """Employment by NACE section: the region's share next to the EU share.
+
+    ``table`` is the division table of :func:`clusterix_lib.profile.employment_profile`.
+    """
+    sec = table.groupby("section").agg(value=("value", "sum"), ref=("reference_share", "sum"))
+    sec["share"] = sec["value"] / sec["value"].sum()
+    sec = sec.sort_values("share")
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(sec) + 1.2), layout="constrained")
+    y = range(len(sec))
+    ax.barh([i + 0.2 for i in y], sec["share"] * 100, height=0.4, color=BASE, label="region")
+    ax.barh([i - 0.2 for i in y], sec["ref"] * 100, height=0.4, color=MUTED, label="EU-27")
+    ax.set_yticks(list(y), [f"{s}  {_short(labels.get(s, s), 40)}" for s in sec.index])
+    ax.set_xlabel("Share of persons employed in the business economy (%)")
+    ax.legend(loc="lower right", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    return fig
+
+
+def plot_region_map(codes: list[str], geometry: str | Path, *, level: int, title: str = "") -> Figure:
+    """Europe at NUTS ``level`` with the regions in ``codes`` highlighted.
+
+    ``geometry`` is the simplified GeoJSON from ``data/`` (all levels in one file).
+    """
+    import geopandas as gpd
+
+    gdf = gpd.read_file(geometry)
+    countries = gdf[gdf["LEVL_CODE"] == 0]
+    layer = gdf[gdf["LEVL_CODE"] == level]
+    fig, ax = plt.subplots(figsize=(7, 6.5), layout="constrained")
+    layer.plot(ax=ax, color=MUTED, edgecolor="white", linewidth=0.2)
+    countries.boundary.plot(ax=ax, color="#8a8f98", linewidth=0.4)
+    chosen = layer[layer["NUTS_ID"].isin(codes)]
+    chosen.plot(ax=ax, color=HIGHLIGHT, edgecolor="#7b241c", linewidth=0.6)
+    ax.set_xlim(-12, 35)
+    ax.set_ylim(34, 71.5)
+    ax.set_aspect(1.6)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    return fig

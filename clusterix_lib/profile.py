@@ -1,0 +1,210 @@
+"""The regional profile: a region's employment structure, specialisations and key figures.
+
+Functions here turn the tidy extracts into the tables the ``regional_profile`` notebook shows.
+They work for any NUTS region (level 0-3): a NUTS 1 region is profiled directly where Eurostat
+publishes it, otherwise as the sum of its NUTS 2 regions; a NUTS 3 region by its NUTS 2 parent.
+The :class:`~clusterix_lib.nuts.Territory` returned says which, in words a report can print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from clusterix_lib import nuts, paths
+from clusterix_lib.errors import DataFileError, RegionError
+from clusterix_lib.nace import nace_labels
+from clusterix_lib.specialisation import location_quotient
+
+REFERENCE_GROUP = "EU27_2020"
+
+
+def country_group(group: str = REFERENCE_GROUP, data_dir: str | Path | None = None) -> list[str]:
+    """Member countries of a group listed in ``data/country_groups.csv`` (e.g. ``EU27_2020``)."""
+    path = Path(data_dir or paths.data_dir()) / "country_groups.csv"
+    if not path.is_file():
+        raise DataFileError(f"country group file missing: {path}", hint="restore data/country_groups.csv from git")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    members = table.loc[table["group"] == group, "country"].tolist()
+    if not members:
+        raise DataFileError(f"no country group '{group}'", where=str(path),
+                            hint=f"use one of {sorted(table['group'].unique())}")
+    return members
+
+
+def profile_territory(code: str, available: Iterable[str], *, regions: pd.DataFrame | None = None) -> nuts.Territory:
+    """Which published regions stand for ``code`` in the sector statistics.
+
+    A region with its own statistics stands for itself; a note still says so when it is not a
+    NUTS 2 region, since users compare it with NUTS 2 regions. Otherwise
+    :func:`clusterix_lib.nuts.statistical_territory` decides (sum of NUTS 2 regions, or parent).
+    """
+    code = nuts.validate_region(code, regions=regions)
+    available = set(available)
+    if code in available:
+        level = nuts.nuts_level(code)
+        name = nuts.region_name(code, regions=regions)
+        note = ""
+        if level != 2:
+            kind = {0: "a country", 1: "a NUTS 1 region", 3: "a NUTS 3 region"}[level]
+            note = f"{name} ({code}) is {kind}; Eurostat publishes these statistics for it directly."
+        return nuts.Territory(code=code, name=name, level=level, stats_codes=(code,), method="as is", note=note)
+    return nuts.statistical_territory(code, available, regions=regions)
+
+
+def territory_series(data: pd.DataFrame, territory: nuts.Territory, *, by: list[str], geo: str = "geo") -> pd.DataFrame:
+    """Sum the published regions standing for ``territory`` (counts only).
+
+    A sum is NaN as soon as one component is NaN (a confidential provincial figure makes the sum
+    unknown, never smaller); flags of the components are combined.
+    """
+    part = data[data[geo].isin(territory.stats_codes)]
+    n = len(territory.stats_codes)
+    grouped = part.groupby(by, sort=True)
+    out = grouped["value"].sum(min_count=1).to_frame()
+    out["n_components"] = grouped["value"].count()
+    out.loc[out["n_components"] < n, "value"] = np.nan
+    if "flag" in part:
+        out["flag"] = grouped["flag"].agg(lambda s: "".join(sorted(set("".join(s.astype(str))))))
+    return out.reset_index().drop(columns="n_components")
+
+
+def reference_totals(data: pd.DataFrame, members: Iterable[str], *, by: list[str], geo: str = "geo") -> pd.DataFrame:
+    """Reference counts (e.g. the EU) as the sum of the member countries' published figures.
+
+    Adds ``n_members``: how many members report each cell. Where a member withholds a figure the
+    sum is a lower bound; the profile shows the coverage.
+    """
+    members = list(members)
+    part = data[data[geo].isin(members)]
+    grouped = part.groupby(by, sort=True)["value"]
+    out = grouped.sum(min_count=1).to_frame()
+    out["n_members"] = grouped.count()
+    out["members_expected"] = len(members)
+    return out.reset_index()
+
+
+def choose_year(structure: pd.DataFrame, *, year_col: str = "year", min_coverage: float = 0.9) -> int:
+    """The latest year whose number of sectors with a value reaches ``min_coverage`` of the best year.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"year": [2014, 2014, 2015, 2015], "value": [1.0, 2.0, 3.0, np.nan]})
+    >>> choose_year(df)
+    2014
+    """
+    counts = structure.groupby(year_col)["value"].count()
+    if counts.empty or counts.max() == 0:
+        raise RegionError("no sector statistics with a value for this region",
+                          hint="choose another region or check data/employment_nace2_nuts.csv.gz")
+    good = counts[counts >= min_coverage * counts.max()]
+    return int(good.index.max())
+
+
+def employment_profile(
+    employment: pd.DataFrame,
+    code: str,
+    *,
+    year: int | None = None,
+    reference_group: str = REFERENCE_GROUP,
+    regions: pd.DataFrame | None = None,
+) -> dict:
+    """Employment structure and location quotients of a region against a reference group.
+
+    Returns a dict with ``territory`` (:class:`~clusterix_lib.nuts.Territory`), ``year``,
+    ``table`` (one row per NACE division: ``nace_r2, label, section, value, flag, share,
+    reference_share, lq, reference_members``), ``total`` (persons employed in the divisions with a
+    value), ``n_divisions`` and ``n_withheld`` (divisions whose figure is withheld).
+    """
+    available = employment.loc[employment["value"].notna(), "geo"].unique()
+    territory = profile_territory(code, available, regions=regions)
+    series = territory_series(employment, territory, by=["year", "nace_r2"])
+    if year is None or year == 0:
+        year = choose_year(series)
+    elif year not in set(series["year"]):
+        years = sorted(set(series["year"]))
+        raise RegionError(f"no sector statistics for {territory.code} in {year}", where="parameter year",
+                          hint=f"choose one of {', '.join(map(str, years))}, or 0 for the latest well-covered year")
+    series = series[series["year"] == year]
+    ref = reference_totals(employment[employment["year"] == year], country_group(reference_group),
+                           by=["nace_r2"])
+    lq = location_quotient(
+        series.assign(region=territory.code), region="region", sector="nace_r2", value="value",
+        reference=ref.dropna(subset=["value"]),
+    )
+    labels = nace_labels()
+    table = lq.merge(ref[["nace_r2", "n_members"]], on="nace_r2", how="left")
+    table["label"] = table["nace_r2"].map(labels).fillna("")
+    table["section"] = table["nace_r2"].str[0]
+    table = table.rename(columns={"n_members": "reference_members"})
+    table = table[["nace_r2", "label", "section", "value", "flag", "share", "reference_share", "lq", "reference_members"]]
+    return {
+        "territory": territory,
+        "year": int(year),
+        "table": table.sort_values("nace_r2").reset_index(drop=True),
+        "total": float(table["value"].sum()),
+        "n_divisions": int(table["value"].notna().sum()),
+        "n_withheld": int(table["value"].isna().sum()),
+        "reference_group": reference_group,
+    }
+
+
+def top_specialisations(table: pd.DataFrame, n: int = 15, *, min_share: float = 0.001) -> pd.DataFrame:
+    """The ``n`` divisions with the highest LQ, leaving out tiny ones (share below ``min_share``).
+
+    Tiny divisions give large, unstable quotients; 0.1 % of the region's employment is the floor.
+    """
+    t = table.dropna(subset=["lq"])
+    t = t[t["share"] >= min_share]
+    return t.sort_values(["lq", "nace_r2"], ascending=[False, True]).head(n).reset_index(drop=True)
+
+
+def key_figures(
+    indicators: pd.DataFrame,
+    territory: nuts.Territory,
+    specs: pd.DataFrame,
+    *,
+    reference: str = REFERENCE_GROUP,
+) -> pd.DataFrame:
+    """Latest value of each indicator for the territory, with its year and the EU value that year.
+
+    The region's own code is used where the indicator is published for it; otherwise the
+    published regions standing for it -- summed for counts, and only a single stand-in for
+    ratios (a ratio cannot be summed). Columns: ``indicator, label, unit, geo, year, value, flag,
+    reference_value, dataset_code, note``.
+    """
+    rows = []
+    for ind, spec in specs.iterrows():
+        data = indicators[(indicators["indicator"] == ind) & indicators["value"].notna()]
+        own = data[data["geo"] == territory.code]
+        note = ""
+        if not own.empty:
+            series = own[["year", "value", "flag"]]
+            geo = territory.code
+        elif len(territory.stats_codes) == 1:
+            geo = territory.stats_codes[0]
+            series = data.loc[data["geo"] == geo, ["year", "value", "flag"]]
+            note = f"value for {geo}" if geo != territory.code else ""
+        elif spec.get("kind", "ratio") == "count":
+            series = territory_series(data, territory, by=["year"]).dropna(subset=["value"])
+            geo = "+".join(territory.stats_codes)
+            note = f"sum of {', '.join(territory.stats_codes)}"
+        else:
+            series = pd.DataFrame(columns=["year", "value", "flag"])
+            geo = territory.code
+        if series.empty:
+            rows.append({"indicator": ind, "label": spec["label"], "unit": spec["unit"], "geo": geo,
+                         "year": pd.NA, "value": np.nan, "flag": "", "reference_value": np.nan,
+                         "dataset_code": spec["dataset_code"], "note": note or "not published for this region"})
+            continue
+        latest = series.sort_values("year").iloc[-1]
+        ref = indicators[(indicators["indicator"] == ind) & (indicators["geo"] == reference)
+                         & (indicators["year"] == latest["year"])]
+        rows.append({"indicator": ind, "label": spec["label"], "unit": spec["unit"], "geo": geo,
+                     "year": int(latest["year"]), "value": float(latest["value"]), "flag": latest.get("flag", ""),
+                     "reference_value": float(ref["value"].iloc[0]) if len(ref) else np.nan,
+                     "dataset_code": spec["dataset_code"], "note": note})
+    return pd.DataFrame(rows)
