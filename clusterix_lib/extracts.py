@@ -204,6 +204,40 @@ def build_employment(raw: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame
     return _finish(converted, ["geo", "nace_r2", "year"], "employment (SBS)")
 
 
+def innovation_from_api(fetch: Callable[[str], pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The series of :data:`INNOVATION_INDICATORS` from Eurostat's API, in the shared file's layout.
+
+    Each dataset is downloaded once (``fetch`` defaults to :func:`clusterix_lib.eurostat.fetch_dataset`)
+    and filtered on the spec's dimensions; the result has the columns ``indicator`` (the shared id),
+    ``year``, ``region_id``, ``region_level`` and ``value`` that :func:`build_indicators` reads.
+    """
+    fetch = fetch or eurostat.fetch_dataset
+    tables: dict[str, pd.DataFrame] = {}
+    parts = []
+    for spec in INNOVATION_INDICATORS:
+        if spec.dataset not in tables:
+            tables[spec.dataset] = fetch(spec.dataset)
+        table = tables[spec.dataset]
+        mask = np.ones(len(table), dtype=bool)
+        for dim, val in spec.filters.items():
+            if dim not in table.columns:
+                raise DataFileError(
+                    f"Eurostat dataset {spec.dataset} has no dimension '{dim}'",
+                    hint="Eurostat may have changed the dataset's structure; update INNOVATION_INDICATORS",
+                )
+            mask &= (table[dim] == val).to_numpy()
+        sel = table[mask & table["value"].notna().to_numpy() & table["time"].str.fullmatch(r"\d{4}").to_numpy()]
+        geo = sel["geo"].astype(str)
+        parts.append(pd.DataFrame({
+            "indicator": spec.shared_id,
+            "year": sel["time"].astype(int),
+            "region_id": geo,
+            "region_level": np.where(geo == "EU27_2020", 5, geo.str.len() - 2),
+            "value": sel["value"].astype(float),
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
 def build_indicators(
     innovation: pd.DataFrame | None, lfs: pd.DataFrame, crosswalk: pd.DataFrame, regions: pd.DataFrame
 ) -> pd.DataFrame:
@@ -348,9 +382,14 @@ def build_all(out_dir: Path | None = None, *, shared: Path | None = None, online
 
     say("innovation indicators and total employment (LFS)")
     inn_path = raw.path("innovation")
-    innovation = pd.read_csv(inn_path) if inn_path else None
-    if innovation is not None:
+    if inn_path is not None:
+        innovation = pd.read_csv(inn_path)
         raw.used["innovation"] = "shared"
+    elif online:
+        innovation = innovation_from_api()
+        raw.used["innovation"] = "api"
+    else:
+        raise raw._missing("innovation")
     indicators = build_indicators(innovation, raw.eurostat_table("lfs"), crosswalk, regions)
     written[INDICATORS_FILE] = write_csv_deterministic(indicators, out_dir / INDICATORS_FILE)
 
