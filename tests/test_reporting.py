@@ -1,0 +1,433 @@
+"""Tests of clusterix_lib.reporting: records, parameter validation, execution, HTML export.
+
+Notebook fixtures live in tests/notebooks/ (records.ipynb, raises.ipynb, trivial.ipynb,
+slow.ipynb). Two real papermill runs here (records, raises); the rest reuses them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+import clusterix_lib
+from clusterix_lib.errors import ParameterError, ReportError
+from clusterix_lib.reporting import (
+    RECORD_MIMETYPE,
+    execute_notebook,
+    export_html,
+    notebook_parameters,
+    offline_violations,
+    read_records,
+    record,
+    render_report,
+    validate_parameters,
+)
+
+NB_DIR = Path(__file__).parent / "notebooks"
+RECORDS_NB = NB_DIR / "records.ipynb"
+RAISES_NB = NB_DIR / "raises.ipynb"
+
+HEADER_SOURCE = {
+    "code": "demo_r_pjangroup",
+    "title": "Population on 1 January by age group, sex and NUTS 2 region",
+    "publisher": "Eurostat",
+    "licence": "CC BY 4.0 (header)",
+    "url": "https://ec.europa.eu/eurostat/databrowser/view/demo_r_pjangroup",
+    "extracted": "2026-09-30",
+}
+HEADER = {
+    "title": "Regional profile: Niederösterreich",
+    "region": "AT12",
+    "region_name": "Niederösterreich",
+    "report_type": "Regional profile",
+    "snapshot": "snapshot-2026-10-01-abc123",
+    "illustrative": True,
+    "sources": [HEADER_SOURCE],
+}
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.endswith(".tmp") or ".running." in p.name]
+
+
+# ---------------------------------------------------------------------------------------
+# One real run of records.ipynb shared by the tests below
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    result = render_report(
+        RECORDS_NB, out / "AT12" / "records", {"n": 7}, header=HEADER, timeout_cell=120
+    )
+    html_text = result.html.read_text(encoding="utf-8")
+    return result, html_text, out
+
+
+@pytest.mark.notebooks
+def test_record_round_trip_through_papermill(rendered):
+    result, _, out = rendered
+    assert result.records["n_squared"] == 49  # recorded twice; the later record wins
+    assert read_records(result.ipynb) == result.records
+    assert result.records["region"] == "AT12"
+    assert result.records["mean"] == 2.5 and type(result.records["mean"]) is float
+    assert result.records["missing"] is None  # float('nan') -> None
+    assert result.records["flag"] is True  # numpy.bool_ -> bool
+    assert result.params == {"n": 7}
+    sidecar = json.loads(result.json.read_text(encoding="utf-8"))
+    assert sidecar["records"]["n_squared"] == 49
+    assert sidecar["params"] == {"n": 7}
+    assert set(sidecar["timings"]) >= {"validate", "execute", "export", "total"}
+    assert result.seconds > 0
+    assert _leftovers(out) == []
+    assert not (out / "AT12" / "records.failed.ipynb").exists()
+
+
+def test_read_records_later_overrides_and_ignores_other_outputs():
+    nb = nbformat.v4.new_notebook()
+    outs = [
+        nbformat.v4.new_output("display_data", data={RECORD_MIMETYPE: {"name": "a", "value": 1}}),
+        nbformat.v4.new_output("stream", name="stdout", text="hello"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "x"}),
+    ]
+    nb.cells.append(nbformat.v4.new_code_cell("", outputs=outs))
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data", data={RECORD_MIMETYPE: {"name": "a", "value": [2]}}
+                )
+            ],
+        )
+    )
+    assert read_records(nb) == {"a": [2]}
+
+
+def test_record_converts_numpy_and_pandas(capsys):
+    record(
+        "v",
+        {
+            "i": np.int64(3),
+            "f": np.float32(0.5),
+            "na": pd.NA,
+            "arr": np.array([1, 2]),
+            "inf": float("inf"),
+            "t": (1, "x"),
+        },
+    )
+    printed = capsys.readouterr().out
+    assert "'i': 3" in printed and "'f': 0.5" in printed and "'na': None" in printed
+    assert "'arr': [1, 2]" in printed and "'inf': None" in printed and "'t': [1, 'x']" in printed
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (object(), "not JSON-serialisable"),
+        (pd.DataFrame({"a": [1]}), "DataFrame"),
+        ({1: "x"}, "non-string key"),
+        ({"k": {1, 2}}, "record 'bad'['k']"),
+    ],
+)
+def test_record_rejects_non_serialisable(value, fragment):
+    with pytest.raises(TypeError, match=None) as info:
+        record("bad", value)
+    assert fragment in str(info.value)
+
+
+def test_record_rejects_bad_name():
+    with pytest.raises(TypeError):
+        record("", 1)
+
+
+# ---------------------------------------------------------------------------------------
+# Parameters
+# ---------------------------------------------------------------------------------------
+
+
+def test_notebook_parameters_reads_annotations_and_help():
+    p = notebook_parameters(RECORDS_NB)
+    assert list(p) == ["region", "n", "scale", "show_table", "label"]
+    assert p["region"] == {"type": "str", "default": "AT12", "help": "NUTS code"}
+    assert p["n"] == {"type": "int", "default": 3, "help": "count"}
+    assert p["show_table"]["type"] == "bool"
+    # papermill's regex skips `str | None`; we still find it
+    assert p["label"] == {"type": "str | None", "default": None, "help": "optional label"}
+
+
+def _nuts(value):
+    if not (isinstance(value, str) and len(value) == 4 and value[:2].isalpha()):
+        raise ParameterError(f"{value!r} is not a NUTS 2 code")
+    return value.upper()
+
+
+def test_validate_collects_all_problems_without_starting_a_kernel(monkeypatch):
+    import papermill
+
+    def boom(*a, **k):  # pragma: no cover - must not be reached
+        raise AssertionError("papermill.execute_notebook was called")
+
+    monkeypatch.setattr(papermill, "execute_notebook", boom)
+    t0 = time.perf_counter()
+    with pytest.raises(ParameterError) as info:
+        render_report(
+            RECORDS_NB,
+            Path("/nonexistent/never"),
+            {"regon": "AT12", "n": "7", "region": "Wien!", "scale": True},
+            validators={"region": _nuts},
+        )
+    assert time.perf_counter() - t0 < 5
+    msg = str(info.value)
+    assert "records.ipynb" in msg
+    assert "'regon'" in msg and "did you mean 'region'" in msg
+    assert "known: region, n, scale, show_table, label" in msg
+    assert "'n' must be int, got str '7'" in msg
+    assert "'scale' must be float, got bool True" in msg
+    assert "'Wien!' is not a NUTS 2 code" in msg
+    assert len(info.value.problems) == 4
+    assert msg.startswith("4 problems")
+
+
+def test_validate_converts_and_normalises():
+    out = validate_parameters(
+        RECORDS_NB,
+        {
+            "n": np.int64(5),
+            "scale": 2,
+            "show_table": np.bool_(False),
+            "region": "at12",
+            "label": None,
+        },
+        validators={"region": _nuts},
+    )
+    assert out == {"n": 5, "scale": 2.0, "show_table": False, "region": "AT12", "label": None}
+    assert type(out["n"]) is int and type(out["scale"]) is float
+    assert type(out["show_table"]) is bool
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"n": True}, "'n' must be int, got bool"),
+        ({"n": 2.5}, "'n' must be int, got float"),
+        ({"show_table": 1}, "'show_table' must be bool"),
+        ({"region": None}, "'region' must be str, got None"),
+        ({"label": 3}, "'label' must be str | None"),
+        ({"region": pd.Timestamp("2024-01-01")}, "pass dates as ISO strings"),
+    ],
+)
+def test_validate_rejects_wrong_types(params, fragment):
+    with pytest.raises(ParameterError, match=None) as info:
+        validate_parameters(RECORDS_NB, params)
+    assert fragment in str(info.value)
+
+
+def test_validator_value_error_is_reported_and_none_keeps_value():
+    def must_be_small(v):
+        if v > 10:
+            raise ValueError("must be at most 10")
+
+    assert validate_parameters(RECORDS_NB, {"n": 4}, {"n": must_be_small}) == {"n": 4}
+    with pytest.raises(ParameterError, match="must be at most 10"):
+        validate_parameters(RECORDS_NB, {"n": 40}, {"n": must_be_small})
+
+
+def test_parameters_papermill_cannot_parse_are_still_found(tmp_path, caplog):
+    cell = nbformat.v4.new_code_cell(
+        'year: int = 0  # 0 = latest year\nregions: list[str] = ["AT12"]  # codes',
+        metadata={"tags": ["parameters"]},
+    )
+    path = tmp_path / "eq.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    p = notebook_parameters(path)
+    assert p["year"] == {"type": "int", "default": 0, "help": "0 = latest year"}
+    assert p["regions"]["type"] == "list[str]" and p["regions"]["default"] == ["AT12"]
+    assert "Unable to parse" not in caplog.text
+    assert validate_parameters(path, {"year": 2020, "regions": ("CZ08",)}) == {
+        "year": 2020,
+        "regions": ["CZ08"],
+    }
+
+
+def test_validate_notebook_without_parameters_cell(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    path = tmp_path / "noparams.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(ParameterError, match="no cell tagged 'parameters'"):
+        validate_parameters(path, {"x": 2})
+
+
+# ---------------------------------------------------------------------------------------
+# Execution failures
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.notebooks
+def test_failing_notebook_raises_report_error_and_keeps_failed_ipynb(tmp_path):
+    stem = tmp_path / "CZ08" / "raises"
+    stem.parent.mkdir()
+    stale = stem.with_suffix(".html")
+    stale.write_text("an old successful build", encoding="utf-8")  # must not survive
+    with pytest.raises(ReportError) as info:
+        render_report(RAISES_NB, stem, {"region": "CZ08"}, header={"title": "x"}, timeout_cell=120)
+    msg = str(info.value)
+    assert "raises.ipynb" in msg
+    assert "cell 3" in msg  # third cell of the source notebook
+    assert "ValueError: no data for region CZ08" in msg
+    assert "\n" not in msg and "\x1b" not in msg and "Traceback" not in msg
+    failed = tmp_path / "CZ08" / "raises.failed.ipynb"
+    assert f"kept at {failed}" in msg
+    assert info.value.failed_ipynb == failed and info.value.cell_index == 2
+    assert failed.exists()
+    kept = nbformat.read(failed, as_version=4)
+    assert any("papermill-error-cell-tag" in c.metadata.get("tags", []) for c in kept.cells)
+    for suffix in (".ipynb", ".html", ".json"):
+        assert not stem.with_suffix(suffix).exists(), suffix
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.notebooks
+def test_cell_timeout_names_the_cell(tmp_path):
+    out = tmp_path / "slow.ipynb"
+    t0 = time.perf_counter()
+    with pytest.raises(ReportError) as info:
+        execute_notebook(NB_DIR / "slow.ipynb", out, {"seconds": 30.0}, timeout_cell=1)
+    assert time.perf_counter() - t0 < 25
+    msg = str(info.value)
+    assert "slow.ipynb failed in cell 2" in msg and "timed out after 1 s" in msg
+    assert not out.exists() and (tmp_path / "slow.failed.ipynb").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_execute_missing_notebook(tmp_path):
+    with pytest.raises(ReportError, match="notebook not found"):
+        execute_notebook(tmp_path / "nope.ipynb", tmp_path / "out.ipynb", {})
+
+
+# ---------------------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------------------
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(html_text):
+    p = _Collect()
+    p.feed(html_text)
+    return p
+
+
+@pytest.mark.notebooks
+def test_html_is_offline_and_has_no_code(rendered):
+    _, html_text, _ = rendered
+    doc = _parse(html_text)
+    scripts = [a for t, a in doc.tags if t == "script"]
+    assert [a for a in scripts if a.get("src")] == []
+    assert scripts == []  # not even inline scripts
+    links = [a.get("href", "") for t, a in doc.tags if t == "link"]
+    assert [h for h in links if h.startswith(("http:", "https:", "//"))] == []
+    imgs = [a.get("src", "") for t, a in doc.tags if t == "img"]
+    assert imgs, "the bar chart should be in the report"
+    assert all(src.startswith("data:image/png;base64,") for src in imgs)
+    assert offline_violations(html_text) == []
+    # no code input, no parameter cells, no removed cells, no record payloads
+    classes = " ".join(a.get("class", "") for _, a in doc.tags)
+    assert "jp-InputPrompt" not in classes and "jp-OutputPrompt" not in classes
+    assert "highlight" not in classes.split()
+    assert "KNOWN_CODE_LINE_7f3a" not in html_text
+    assert "record(" not in html_text and "import matplotlib" not in html_text
+    assert "celltag_parameters" not in html_text
+    assert "celltag_injected-parameters" not in html_text
+    assert "# Parameters" not in html_text and 'region: str = "AT12"' not in html_text
+    assert "region AT12 has n=" not in html_text  # output of a cell tagged remove_cell
+    assert RECORD_MIMETYPE not in html_text
+    # the content is there
+    assert "Records fixture" in html_text
+    assert 'class="dataframe"' in html_text and "J62" in html_text
+
+
+@pytest.mark.notebooks
+def test_html_header_footer_and_banner(rendered):
+    _, html_text, _ = rendered
+    header = html_text[html_text.index('<header class="cx-header"') : html_text.index("</header>")]
+    assert "Regional profile: Niederösterreich" in header
+    assert "AT12" in header and "snapshot-2026-10-01-abc123" in header
+    assert clusterix_lib.__version__ in header
+    assert "<title>Regional profile: Niederösterreich</title>" in html_text
+    # the parameter table shows the effective values: given ones and defaults
+    assert "<code>n</code></td><td>7</td>" in header
+    assert "<code>scale</code></td><td>1.5</td>" in header
+    footer = html_text[html_text.index('<footer class="cx-footer"') :]
+    assert "demo_r_pjangroup" in footer and "CC BY 4.0 (header)" in footer  # header source
+    assert "nama_10r_3empers" in footer and "CC BY 4.0" in footer  # record `sources`
+    assert "illustrative, non-official data" in html_text
+
+
+def test_export_without_banner_and_without_warnings(rendered, tmp_path):
+    result, _, _ = rendered
+    nb = nbformat.read(result.ipynb, as_version=4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = export_html(nb, tmp_path / "plain.html", header={"title": "Plain"})
+    assert not [w for w in caught if "represented" in str(w.message)]
+    text = out.read_text(encoding="utf-8")
+    assert "illustrative, non-official" not in text
+    assert "nama_10r_3empers" in text  # sources still come from the record
+    assert "<code>n</code></td><td>7</td>" in text  # parameters from papermill metadata
+    assert _leftovers(tmp_path) == []
+
+
+def test_export_refuses_external_resources(tmp_path):
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("![logo](https://example.org/logo.png)")]
+    )
+    with pytest.raises(ReportError, match="external resources"):
+        export_html(nb, tmp_path / "x.html", header={"title": "x"})
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_export_illustrative_from_record(tmp_path):
+    out = nbformat.v4.new_output(
+        "display_data", data={RECORD_MIMETYPE: {"name": "illustrative", "value": True}}
+    )
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Hello"),
+            nbformat.v4.new_code_cell("", outputs=[out]),
+        ]
+    )
+    text = export_html(nb, tmp_path / "i.html", header={"title": "I"}).read_text("utf-8")
+    assert "illustrative, non-official data" in text
+    assert "No sources were declared" in text
+
+
+def test_offline_violations_catches_css_and_links():
+    html_text = (
+        '<link rel="stylesheet" href="https://cdn.example/x.css">'
+        "<style>body{background:url(https://x.example/bg.png)} @import 'http://y/z.css';</style>"
+        '<div style="background-image:url(//cdn/x.png)"></div><iframe src="https://x"></iframe>'
+        '<a href="https://fine.example">a link is not a request</a>'
+    )
+    found = offline_violations(html_text)
+    assert len(found) == 5, found
