@@ -71,7 +71,8 @@ RAW_SOURCES: dict[str, RawSource] = {
             "innovation", "eurostat_innovation_indicators_nuts_2011_2020.csv.gz",
             "R&D expenditure, R&D personnel, HRST and EPO patents by NUTS region",
             "Eurostat (datasets rd_e_gerdreg, rd_p_persreg, hrst_st_rcat, pat_ep_rtot; stacked by Nesta/EURITO)",
-            EUROSTAT_LICENCE, "", "https://ec.europa.eu/eurostat/web/science-technology-innovation/database",
+            EUROSTAT_LICENCE, "rd_e_gerdreg rd_p_persreg hrst_st_rcat pat_ep_rtot",
+            "https://ec.europa.eu/eurostat/web/science-technology-innovation/database",
             vintage="Eurostat API, 2022-03-31",
         ),
         RawSource(
@@ -186,7 +187,7 @@ class RawFiles:
         )
 
 
-def build_employment(raw: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
+def build_employment(raw: pd.DataFrame, crosswalk: pd.DataFrame, regions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Persons employed (``V16110``) by NACE division, region and year, recoded to NUTS 2021.
 
     Keeps every region of the source (countries, NUTS 1 and NUTS 2) and every cell, including the
@@ -197,9 +198,9 @@ def build_employment(raw: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame
     sel = raw[(raw["indic_sb"] == "V16110") & raw["nace_r2"].str.match(r"^[A-Z]\d{2}$")]
     sel = sel[["geo", "nace_r2", "time", "value", "flag"]].rename(columns={"time": "year"})
     sel = sel.assign(year=sel["year"].astype(int))
-    converted = nuts.convert_nuts_version(
-        sel, from_version=SBS_NUTS_VERSION, to_version=2021, geo="geo", value="value",
-        by=["nace_r2", "year"], kind="count", crosswalk=crosswalk,
+    # the 2017 bulk file is mostly NUTS 2013 but still carries some older codes (DE41, EL11 ...)
+    converted = nuts.harmonise_mixed_versions(
+        sel, geo="geo", value="value", by=["nace_r2", "year"], kind="count", crosswalk=crosswalk, regions=regions,
     )
     return _finish(converted, ["geo", "nace_r2", "year"], "employment (SBS)")
 
@@ -253,8 +254,8 @@ def build_indicators(
         ids = {s.shared_id: s.id for s in INNOVATION_INDICATORS}
         inn = innovation[innovation["indicator"].isin(ids)]
         eu = inn["region_id"] == "EU27_2020"
-        inn = inn[eu | inn["region_id"].str.match(r"^[A-Z]{2}[0-9A-Z]{0,3}$")]
-        inn = inn[eu | (inn["region_level"].astype(int) <= 3)]
+        keep = eu | (inn["region_id"].str.match(r"^[A-Z]{2}[0-9A-Z]{0,3}$") & (inn["region_level"].astype(int) <= 3))
+        inn = inn[keep]
         tidy = pd.DataFrame(
             {
                 "indicator": inn["indicator"].map(ids),
@@ -276,9 +277,8 @@ def build_indicators(
         mask &= (lfs[dim] == val).to_numpy()
     emp = lfs.loc[mask, ["geo", "time", "value", "flag"]].rename(columns={"time": "year"})
     emp = emp.assign(year=emp["year"].astype(int), indicator=spec.id)
-    emp = nuts.convert_nuts_version(
-        emp, from_version=SBS_NUTS_VERSION, to_version=2021, geo="geo", value="value",
-        by=["indicator", "year"], kind="count", crosswalk=crosswalk,
+    emp = nuts.harmonise_mixed_versions(
+        emp, geo="geo", value="value", by=["indicator", "year"], kind="count", crosswalk=crosswalk, regions=regions,
     )
     parts.append(_finish(emp, ["indicator", "geo", "year"], "employment (LFS)"))
     out = pd.concat(parts, ignore_index=True)
@@ -290,9 +290,14 @@ def _finish(df: pd.DataFrame, keys: list[str], what: str) -> pd.DataFrame:
     """Sort, tidy dtypes, and log what the NUTS conversion could not carry over."""
     dropped = df.attrs.get("not_converted")
     if dropped is not None and len(dropped):
-        reasons = dropped.groupby("reason").size().to_dict() if "reason" in dropped else {"": len(dropped)}
+        dropped = pd.DataFrame(dropped)
+        reasons = dropped.groupby("reason").size().to_dict()
         log.warning("%s: %d rows not carried over to NUTS 2021: %s", what, len(dropped), reasons)
         _NOT_CARRIED[what] = int(len(dropped))
+        summary = dropped.groupby("reason", sort=True).agg(
+            rows=("reason", "size"), codes=("geo", lambda s: " ".join(sorted(set(s.astype(str)))))
+        ).reset_index()
+        _NOT_CARRIED_DETAIL.append(summary.assign(extract=what)[["extract", "reason", "rows", "codes"]])
     df = df.copy()
     df["flag"] = df["flag"].fillna("").astype(str)
     df["value"] = df["value"].astype(float).round(6)
@@ -302,6 +307,8 @@ def _finish(df: pd.DataFrame, keys: list[str], what: str) -> pd.DataFrame:
 
 
 _NOT_CARRIED: dict[str, int] = {}
+_NOT_CARRIED_DETAIL: list[pd.DataFrame] = []
+NOT_CARRIED_FILE = "not_carried_over.csv"
 
 
 def build_geometry(levels: dict[int, dict], *, tolerance: float = 0.01, decimals: int = 3) -> dict:
@@ -362,6 +369,7 @@ def build_all(out_dir: Path | None = None, *, shared: Path | None = None, online
     say = progress or (lambda msg: log.info(msg))
     written: dict[str, Path] = {}
     _NOT_CARRIED.clear()
+    _NOT_CARRIED_DETAIL.clear()
 
     say("NUTS codes and crosswalk")
     codes = raw.csv("nuts_codes", dtype={"code": str})
@@ -377,7 +385,7 @@ def build_all(out_dir: Path | None = None, *, shared: Path | None = None, online
     )
 
     say("employment by NACE division (SBS)")
-    employment = build_employment(raw.eurostat_table("sbs"), crosswalk)
+    employment = build_employment(raw.eurostat_table("sbs"), crosswalk, regions)
     written[EMPLOYMENT_FILE] = write_csv_deterministic(employment, out_dir / EMPLOYMENT_FILE)
 
     say("innovation indicators and total employment (LFS)")
@@ -412,6 +420,10 @@ def build_all(out_dir: Path | None = None, *, shared: Path | None = None, online
         INDICATORS_FILE: (["innovation"] if innovation is not None else []) + ["lfs", "nuts_crosswalk"],
         GEOMETRY_FILE: ["geometry"],
     }
+    # every source row that did not make it into an extract, by reason, with the codes concerned
+    detail = (pd.concat(_NOT_CARRIED_DETAIL, ignore_index=True) if _NOT_CARRIED_DETAIL
+              else pd.DataFrame(columns=["extract", "reason", "rows", "codes"]))
+    written[NOT_CARRIED_FILE] = write_csv_deterministic(detail, out_dir / NOT_CARRIED_FILE)
     written[SOURCES_FILE] = write_csv_deterministic(_sources_table(raw, built), out_dir / SOURCES_FILE)
     return written
 
