@@ -42,7 +42,7 @@ test-unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 test-notebooks: $(STAMP) ## nbval smoke test of every notebook on its default parameters
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python -p no:doctest \
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python -o addopts="-ra" \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 -o testpaths=notebooks notebooks
 
 lab: $(STAMP) ## open the notebooks in JupyterLab

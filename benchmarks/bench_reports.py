@@ -104,34 +104,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _coerce(value: str, type_name: str):
-    t = type_name.replace(" ", "").lower()
-    base = {x for x in t.replace("optional[", "").rstrip("]").split("|")} - {"none"}
-    if value.lower() == "none" and "none" in t:
-        return None
-    if base == {"int"}:
-        return int(value)
-    if base & {"float"}:
-        return float(value)
-    if base == {"bool"}:
-        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise SystemExit(f"--param: {value!r} is not a bool")
-        return value.lower() in ("true", "1", "yes")
-    return value
-
-
 def jobs_from_params(notebook: Path, pairs: list[str], out_dir: Path) -> list:
     from clusterix_lib.batch import ReportJob
-    from clusterix_lib.reporting import notebook_parameters
+    from clusterix_lib.reporting import parse_cli_parameters
 
-    declared = notebook_parameters(notebook)
     values: dict[str, list] = {}
     for pair in pairs:
-        if "=" not in pair:
-            raise SystemExit(f"--param {pair!r}: write NAME=VALUE")
-        name, value = (s.strip() for s in pair.split("=", 1))
-        type_name = declared.get(name, {}).get("type", "str")
-        values.setdefault(name, []).append(_coerce(value, type_name))
+        for name, value in parse_cli_parameters(notebook, [pair]).items():
+            values.setdefault(name, []).append(value)
     names = list(values)
     combos = list(itertools.product(*(values[n] for n in names))) or [()]
     jobs = []

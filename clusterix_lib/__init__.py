@@ -13,5 +13,4 @@ The library computes; the notebooks in ``notebooks/`` narrate. Public modules:
 
 from clusterix_lib._version import __version__
 
-
 __all__ = ["__version__"]

@@ -38,29 +38,8 @@ def _region_validator(code):
     from clusterix_lib import nuts
 
     if not isinstance(code, str):
-        raise ParameterError(f"region must be a text NUTS code, got {code!r}", hint="quote the code, e.g. \"AT12\"")
+        raise ParameterError(f"region must be a text NUTS code, got {code!r}", hint='quote the code, e.g. "AT12"')
     return nuts.validate_region(code)
-
-
-def _parse_params(pairs: list[str]) -> dict:
-    """``name=value`` pairs; values stay text unless they read as int/float/bool (codes: use --region)."""
-    out: dict = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise ParameterError(f"parameter {pair!r} is not name=value", hint="write e.g. -p year=2014")
-        name, value = pair.split("=", 1)
-        v: object = value
-        if value.lower() in ("true", "false"):
-            v = value.lower() == "true"
-        else:
-            for cast in (int, float):
-                try:
-                    v = cast(value)
-                    break
-                except ValueError:
-                    pass
-        out[name.strip()] = v
-    return out
 
 
 def report_job(report: str, region: str, params: dict | None = None, *, out_dir: Path | None = None):
@@ -111,7 +90,7 @@ def _cmd_data_build(args) -> int:
         online=not args.offline,
         progress=lambda msg: print(f"· {msg}", file=sys.stderr),
     )
-    for name, path in out.items():
+    for path in out.values():
         print(f"wrote {path}")
     for what, n in extracts.not_carried_over().items():
         print(f"note: {what}: {n} rows could not be carried over to NUTS 2021 (see the log above)")
@@ -120,9 +99,10 @@ def _cmd_data_build(args) -> int:
 
 def _cmd_report(args) -> int:
     from clusterix_lib import batch
+    from clusterix_lib.reporting import parse_cli_parameters
 
-    job = report_job(args.report, args.region, _parse_params(args.param),
-                     out_dir=Path(args.out).resolve() if args.out else None)
+    params = parse_cli_parameters(paths.notebooks_dir() / REPORT_TYPES[args.report].notebook, args.param)
+    job = report_job(args.report, args.region, params, out_dir=Path(args.out).resolve() if args.out else None)
     outcomes = batch.run_batch([job], workers=1, timeout=args.timeout, progress=False)
     ok, text = batch.summarise(outcomes)
     print(text)
@@ -180,8 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="build one report for one region")
     r.add_argument("report", choices=sorted(REPORT_TYPES), help="report type")
     r.add_argument("--region", required=True, help="NUTS 2021 code, any level (e.g. AT12, BE2, SE224)")
-    r.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="another notebook parameter, e.g. -p year=2014 -p top_n=20")
+    r.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another notebook parameter, e.g. -p year=2014 -p top_n=20",
+    )
     r.add_argument("--out", help="output folder (default: build/reports)")
     r.add_argument("--timeout", type=float, default=900, help="seconds before the report is stopped (default 900)")
     r.set_defaults(func=_cmd_report)

@@ -72,7 +72,9 @@ def load_consortium(path: str | Path | None = None, *, regions: pd.DataFrame | N
 
     def fail(row: int, column: str, what: str, hint: str) -> None:
         # row 0 of the frame is line 2 of the file (line 1 is the header)
-        raise DataFileError(what, where=location(path, line=row + 2, column=column, value=table.at[row, column]), hint=hint)
+        raise DataFileError(
+            what, where=location(path, line=row + 2, column=column, value=table.at[row, column]), hint=hint
+        )
 
     for col in REQUIRED_COLUMNS:
         empty = table.index[table[col] == ""]
@@ -100,8 +102,12 @@ def load_consortium(path: str | Path | None = None, *, regions: pd.DataFrame | N
     prefix = table["nuts_code"].str[:2]
     bad = table.index[prefix != table["country"].str.upper()]
     if len(bad):
-        fail(bad[0], "country", f"country does not match the NUTS code {table.at[bad[0], 'nuts_code']}",
-             "use the two-letter prefix of the NUTS code (EL for Greece, UK for the United Kingdom)")
+        fail(
+            bad[0],
+            "country",
+            f"country does not match the NUTS code {table.at[bad[0], 'nuts_code']}",
+            "use the two-letter prefix of the NUTS code (EL for Greece, UK for the United Kingdom)",
+        )
     table["partner_no"] = numbers.astype(int)
     table["nuts_version"] = versions.astype(int)
     table["nuts_level"] = table["nuts_code"].map(nuts.nuts_level)
@@ -119,10 +125,8 @@ def consortium_regions(consortium: pd.DataFrame) -> pd.DataFrame:
     >>> c = pd.DataFrame({"partner_no": [1, 2, 3], "short_name": ["A", "B", "C"],
     ...                   "nuts_code": ["SE224", "AT12", "SE224"], "nuts_version": [2021] * 3,
     ...                   "nuts_level": [3, 2, 3], "region_name": ["Skåne län", "Niederösterreich", "Skåne län"]})
-    >>> consortium_regions(c)[["nuts_code", "partners"]]
-      nuts_code partners
-    0      SE224     A; C
-    1      AT12        B
+    >>> consortium_regions(c)[["nuts_code", "partners"]].to_dict("records")
+    [{'nuts_code': 'SE224', 'partners': 'A; C'}, {'nuts_code': 'AT12', 'partners': 'B'}]
     """
     grouped = consortium.groupby("nuts_code", sort=False)
     out = grouped.agg(

@@ -28,8 +28,12 @@ def _path(name: str, data_dir: str | Path | None) -> Path:
 
 @functools.lru_cache(maxsize=8)
 def _read(path: Path, mtime: float) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"geo": str, "nace_r2": str, "flag": str, "indicator": str}, keep_default_na=False,
-                       na_values={"value": [""]})
+    return pd.read_csv(
+        path,
+        dtype={"geo": str, "nace_r2": str, "flag": str, "indicator": str},
+        keep_default_na=False,
+        na_values={"value": [""]},
+    )
 
 
 def _load(name: str, data_dir) -> pd.DataFrame:
@@ -55,8 +59,10 @@ def indicator_specs() -> pd.DataFrame:
     """Label, unit and Eurostat dataset of each indicator in :func:`indicators`."""
     specs = [*extracts.INNOVATION_INDICATORS, extracts.EMPLOYMENT_TOTAL]
     return pd.DataFrame(
-        [{"indicator": s.id, "label": s.label, "unit": s.unit, "dataset_code": s.dataset, "kind": s.kind}
-         for s in specs]
+        [
+            {"indicator": s.id, "label": s.label, "unit": s.unit, "dataset_code": s.dataset, "kind": s.kind}
+            for s in specs
+        ]
     ).set_index("indicator")
 
 

@@ -34,7 +34,9 @@ from clusterix_lib.fileio import atomic_write_text, write_csv_deterministic
 
 log = logging.getLogger(__name__)
 
-EUROSTAT_LICENCE = "Eurostat reuse policy: free reuse with acknowledgement of the source (Commission Decision 2011/833/EU)"
+EUROSTAT_LICENCE = (
+    "Eurostat reuse policy: free reuse with acknowledgement of the source (Commission Decision 2011/833/EU)"
+)
 GISCO_LICENCE = "© EuroGeographics for the administrative boundaries; Eurostat GISCO terms of use"
 JRC_LICENCE = "European Commission reuse policy (Decision 2011/833/EU); packaged in the R package nuts (MIT)"
 
@@ -58,48 +60,79 @@ RAW_SOURCES: dict[str, RawSource] = {
     s.key: s
     for s in [
         RawSource(
-            "sbs", "sbs_r_nuts06_r2.tsv.gz", "SBS data by NUTS 2 regions and NACE Rev. 2 (2008 onwards)",
-            "Eurostat", EUROSTAT_LICENCE, "sbs_r_nuts06_r2",
-            "https://ec.europa.eu/eurostat/databrowser/view/sbs_r_nuts06_r2/default/table", vintage="bulk file of mid-2017",
+            "sbs",
+            "sbs_r_nuts06_r2.tsv.gz",
+            "SBS data by NUTS 2 regions and NACE Rev. 2 (2008 onwards)",
+            "Eurostat",
+            EUROSTAT_LICENCE,
+            "sbs_r_nuts06_r2",
+            "https://ec.europa.eu/eurostat/databrowser/view/sbs_r_nuts06_r2/default/table",
+            vintage="bulk file of mid-2017",
         ),
         RawSource(
-            "lfs", "lfst_r_lfe2en2.tsv.gz", "Employment by age, economic activity and NUTS 2 regions (NACE Rev. 2)",
-            "Eurostat (EU Labour Force Survey)", EUROSTAT_LICENCE, "lfst_r_lfe2en2",
-            "https://ec.europa.eu/eurostat/databrowser/view/lfst_r_lfe2en2/default/table", vintage="bulk file of 2017",
+            "lfs",
+            "lfst_r_lfe2en2.tsv.gz",
+            "Employment by age, economic activity and NUTS 2 regions (NACE Rev. 2)",
+            "Eurostat (EU Labour Force Survey)",
+            EUROSTAT_LICENCE,
+            "lfst_r_lfe2en2",
+            "https://ec.europa.eu/eurostat/databrowser/view/lfst_r_lfe2en2/default/table",
+            vintage="bulk file of 2017",
         ),
         RawSource(
-            "innovation", "eurostat_innovation_indicators_nuts_2011_2020.csv.gz",
+            "innovation",
+            "eurostat_innovation_indicators_nuts_2011_2020.csv.gz",
             "R&D expenditure, R&D personnel, HRST and EPO patents by NUTS region",
             "Eurostat (datasets rd_e_gerdreg, rd_p_persreg, hrst_st_rcat, pat_ep_rtot; stacked by Nesta/EURITO)",
-            EUROSTAT_LICENCE, "rd_e_gerdreg rd_p_persreg hrst_st_rcat pat_ep_rtot",
+            EUROSTAT_LICENCE,
+            "rd_e_gerdreg rd_p_persreg hrst_st_rcat pat_ep_rtot",
             "https://ec.europa.eu/eurostat/web/science-technology-innovation/database",
             vintage="Eurostat API, 2022-03-31",
         ),
         RawSource(
-            "nuts_codes", "nuts_codes_all_versions_2006_2024.csv.gz", "NUTS codes of every version 2006-2024",
-            "European Commission, Joint Research Centre (NUTS converter)", JRC_LICENCE,
+            "nuts_codes",
+            "nuts_codes_all_versions_2006_2024.csv.gz",
+            "NUTS codes of every version 2006-2024",
+            "European Commission, Joint Research Centre (NUTS converter)",
+            JRC_LICENCE,
             url="https://github.com/ropensci/nuts",
         ),
         RawSource(
-            "nuts_crosswalk", "nuts_crosswalks_jrc_2006_2024.csv.gz", "NUTS converter matrices between versions",
-            "European Commission, Joint Research Centre", JRC_LICENCE, url="https://github.com/ropensci/nuts",
+            "nuts_crosswalk",
+            "nuts_crosswalks_jrc_2006_2024.csv.gz",
+            "NUTS converter matrices between versions",
+            "European Commission, Joint Research Centre",
+            JRC_LICENCE,
+            url="https://github.com/ropensci/nuts",
             vintage="release 2025.08",
         ),
         RawSource(
-            "nuts_names", "nuts2021_codes_names.csv", "NUTS 2021 codes and names", "Eurostat GISCO", GISCO_LICENCE,
+            "nuts_names",
+            "nuts2021_codes_names.csv",
+            "NUTS 2021 codes and names",
+            "Eurostat GISCO",
+            GISCO_LICENCE,
             url="https://ec.europa.eu/eurostat/web/gisco/geodata/statistical-units/territorial-units-statistics",
         ),
         RawSource(
-            "nace", "nace_rev2_codes_en.csv", "NACE Rev. 2 classification, English labels", "Eurostat",
-            EUROSTAT_LICENCE, url="https://ec.europa.eu/eurostat/web/nace",
+            "nace",
+            "nace_rev2_codes_en.csv",
+            "NACE Rev. 2 classification, English labels",
+            "Eurostat",
+            EUROSTAT_LICENCE,
+            url="https://ec.europa.eu/eurostat/web/nace",
         ),
         RawSource(
-            "geometry", "NUTS_RG_20M_2021_4326_LEVL_{level}.geojson", "NUTS 2021 regions, 1:20 million, EPSG:4326",
-            "Eurostat GISCO", GISCO_LICENCE,
+            "geometry",
+            "NUTS_RG_20M_2021_4326_LEVL_{level}.geojson",
+            "NUTS 2021 regions, 1:20 million, EPSG:4326",
+            "Eurostat GISCO",
+            GISCO_LICENCE,
             url="https://ec.europa.eu/eurostat/web/gisco/geodata/statistical-units/territorial-units-statistics",
         ),
     ]
 }
+
 
 # The innovation indicators the profile shows. `shared_id` names the series in the stacked
 # shared file; `dataset` and `filters` name the same series in Eurostat's API.
@@ -115,21 +148,54 @@ class IndicatorSpec:
 
 
 INNOVATION_INDICATORS: tuple[IndicatorSpec, ...] = (
-    IndicatorSpec("gerd_pc_gdp", "R&D expenditure (GERD), all sectors", "% of GDP", "rd_e_gerdreg",
-                  {"sectperf": "TOTAL", "unit": "PC_GDP"}, "rd_e_gerdreg_total_pc_gdp"),
-    IndicatorSpec("berd_pc_gdp", "R&D expenditure of business enterprises (BERD)", "% of GDP", "rd_e_gerdreg",
-                  {"sectperf": "BES", "unit": "PC_GDP"}, "rd_e_gerdreg_bes_pc_gdp"),
-    IndicatorSpec("rd_personnel_pc_emp", "R&D personnel, all sectors (FTE)", "% of total employment", "rd_p_persreg",
-                  {"sectperf": "TOTAL", "prof_pos": "TOTAL", "sex": "T", "unit": "PC_EMP_FTE"},
-                  "rd_p_persreg_total_total_t_pc_emp_fte"),
-    IndicatorSpec("hrst_pc_act", "Human resources in science and technology (HRST)", "% of active population",
-                  "hrst_st_rcat", {"category": "HRST", "unit": "PC_ACT"}, "hrst_st_rcat_hrst_pc_act"),
-    IndicatorSpec("patents_p_mhab", "EPO patent applications", "per million inhabitants", "pat_ep_rtot",
-                  {"unit": "P_MHAB"}, "pat_ep_rtot_p_mhab"),
+    IndicatorSpec(
+        "gerd_pc_gdp",
+        "R&D expenditure (GERD), all sectors",
+        "% of GDP",
+        "rd_e_gerdreg",
+        {"sectperf": "TOTAL", "unit": "PC_GDP"},
+        "rd_e_gerdreg_total_pc_gdp",
+    ),
+    IndicatorSpec(
+        "berd_pc_gdp",
+        "R&D expenditure of business enterprises (BERD)",
+        "% of GDP",
+        "rd_e_gerdreg",
+        {"sectperf": "BES", "unit": "PC_GDP"},
+        "rd_e_gerdreg_bes_pc_gdp",
+    ),
+    IndicatorSpec(
+        "rd_personnel_pc_emp",
+        "R&D personnel, all sectors (FTE)",
+        "% of total employment",
+        "rd_p_persreg",
+        {"sectperf": "TOTAL", "prof_pos": "TOTAL", "sex": "T", "unit": "PC_EMP_FTE"},
+        "rd_p_persreg_total_total_t_pc_emp_fte",
+    ),
+    IndicatorSpec(
+        "hrst_pc_act",
+        "Human resources in science and technology (HRST)",
+        "% of active population",
+        "hrst_st_rcat",
+        {"category": "HRST", "unit": "PC_ACT"},
+        "hrst_st_rcat_hrst_pc_act",
+    ),
+    IndicatorSpec(
+        "patents_p_mhab",
+        "EPO patent applications",
+        "per million inhabitants",
+        "pat_ep_rtot",
+        {"unit": "P_MHAB"},
+        "pat_ep_rtot_p_mhab",
+    ),
 )
 EMPLOYMENT_TOTAL = IndicatorSpec(
-    "employment_ths", "Employment, all activities, age 15 and over (LFS)", "thousand persons", "lfst_r_lfe2en2",
-    {"unit": "THS", "nace_r2": "TOTAL", "age": "Y_GE15"}, kind="count",
+    "employment_ths",
+    "Employment, all activities, age 15 and over (LFS)",
+    "thousand persons",
+    "lfst_r_lfe2en2",
+    {"unit": "THS", "nace_r2": "TOTAL", "age": "Y_GE15"},
+    kind="count",
 )
 
 EMPLOYMENT_FILE = "employment_nace2_nuts.csv.gz"
@@ -200,7 +266,13 @@ def build_employment(raw: pd.DataFrame, crosswalk: pd.DataFrame, regions: pd.Dat
     sel = sel.assign(year=sel["year"].astype(int))
     # the 2017 bulk file is mostly NUTS 2013 but still carries some older codes (DE41, EL11 ...)
     converted = nuts.harmonise_mixed_versions(
-        sel, geo="geo", value="value", by=["nace_r2", "year"], kind="count", crosswalk=crosswalk, regions=regions,
+        sel,
+        geo="geo",
+        value="value",
+        by=["nace_r2", "year"],
+        kind="count",
+        crosswalk=crosswalk,
+        regions=regions,
     )
     return _finish(converted, ["geo", "nace_r2", "year"], "employment (SBS)")
 
@@ -229,13 +301,17 @@ def innovation_from_api(fetch: Callable[[str], pd.DataFrame] | None = None) -> p
             mask &= (table[dim] == val).to_numpy()
         sel = table[mask & table["value"].notna().to_numpy() & table["time"].str.fullmatch(r"\d{4}").to_numpy()]
         geo = sel["geo"].astype(str)
-        parts.append(pd.DataFrame({
-            "indicator": spec.shared_id,
-            "year": sel["time"].astype(int),
-            "region_id": geo,
-            "region_level": np.where(geo == "EU27_2020", 5, geo.str.len() - 2),
-            "value": sel["value"].astype(float),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "indicator": spec.shared_id,
+                    "year": sel["time"].astype(int),
+                    "region_id": geo,
+                    "region_level": np.where(geo == "EU27_2020", 5, geo.str.len() - 2),
+                    "value": sel["value"].astype(float),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -267,8 +343,13 @@ def build_indicators(
         )
         eu_rows = tidy[tidy["geo"] == "EU27_2020"].assign(nuts_conversion="identical")
         harmonised = nuts.harmonise_mixed_versions(
-            tidy[tidy["geo"] != "EU27_2020"], geo="geo", value="value", by=["indicator", "year"],
-            kind="ratio", crosswalk=crosswalk, regions=regions,
+            tidy[tidy["geo"] != "EU27_2020"],
+            geo="geo",
+            value="value",
+            by=["indicator", "year"],
+            kind="ratio",
+            crosswalk=crosswalk,
+            regions=regions,
         )
         parts += [_finish(harmonised, ["indicator", "geo", "year"], "innovation indicators"), eu_rows]
     spec = EMPLOYMENT_TOTAL
@@ -278,7 +359,13 @@ def build_indicators(
     emp = lfs.loc[mask, ["geo", "time", "value", "flag"]].rename(columns={"time": "year"})
     emp = emp.assign(year=emp["year"].astype(int), indicator=spec.id)
     emp = nuts.harmonise_mixed_versions(
-        emp, geo="geo", value="value", by=["indicator", "year"], kind="count", crosswalk=crosswalk, regions=regions,
+        emp,
+        geo="geo",
+        value="value",
+        by=["indicator", "year"],
+        kind="count",
+        crosswalk=crosswalk,
+        regions=regions,
     )
     parts.append(_finish(emp, ["indicator", "geo", "year"], "employment (LFS)"))
     out = pd.concat(parts, ignore_index=True)
@@ -294,9 +381,11 @@ def _finish(df: pd.DataFrame, keys: list[str], what: str) -> pd.DataFrame:
         reasons = dropped.groupby("reason").size().to_dict()
         log.warning("%s: %d rows not carried over to NUTS 2021: %s", what, len(dropped), reasons)
         _NOT_CARRIED[what] = int(len(dropped))
-        summary = dropped.groupby("reason", sort=True).agg(
-            rows=("reason", "size"), codes=("geo", lambda s: " ".join(sorted(set(s.astype(str)))))
-        ).reset_index()
+        summary = (
+            dropped.groupby("reason", sort=True)
+            .agg(rows=("reason", "size"), codes=("geo", lambda s: " ".join(sorted(set(s.astype(str))))))
+            .reset_index()
+        )
         _NOT_CARRIED_DETAIL.append(summary.assign(extract=what)[["extract", "reason", "rows", "codes"]])
     df = df.copy()
     df["flag"] = df["flag"].fillna("").astype(str)
@@ -353,16 +442,24 @@ def _sources_table(raw: RawFiles, built: dict[str, list[str]]) -> pd.DataFrame:
                     "licence": s.licence,
                     "url": s.url,
                     "vintage": s.vintage,
-                    "retrieved": s.shared_retrieved if origin == "shared" else pd.Timestamp.now("UTC").date().isoformat(),
+                    "retrieved": s.shared_retrieved
+                    if origin == "shared"
+                    else pd.Timestamp.now("UTC").date().isoformat(),
                     "retrieved_from": "public copy in ../shared/data (see PROVENANCE.md)"
-                    if origin == "shared" else "Eurostat dissemination API",
+                    if origin == "shared"
+                    else "Eurostat dissemination API",
                 }
             )
     return pd.DataFrame(rows)
 
 
-def build_all(out_dir: Path | None = None, *, shared: Path | None = None, online: bool = True,
-              progress: Callable[[str], None] | None = None) -> dict[str, Path]:
+def build_all(
+    out_dir: Path | None = None,
+    *,
+    shared: Path | None = None,
+    online: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Path]:
     """Build every extract into ``out_dir`` (default ``data/``) and return the written paths."""
     out_dir = Path(out_dir) if out_dir else paths.data_dir()
     raw = RawFiles(shared, online=online)
@@ -421,8 +518,11 @@ def build_all(out_dir: Path | None = None, *, shared: Path | None = None, online
         GEOMETRY_FILE: ["geometry"],
     }
     # every source row that did not make it into an extract, by reason, with the codes concerned
-    detail = (pd.concat(_NOT_CARRIED_DETAIL, ignore_index=True) if _NOT_CARRIED_DETAIL
-              else pd.DataFrame(columns=["extract", "reason", "rows", "codes"]))
+    detail = (
+        pd.concat(_NOT_CARRIED_DETAIL, ignore_index=True)
+        if _NOT_CARRIED_DETAIL
+        else pd.DataFrame(columns=["extract", "reason", "rows", "codes"])
+    )
     written[NOT_CARRIED_FILE] = write_csv_deterministic(detail, out_dir / NOT_CARRIED_FILE)
     written[SOURCES_FILE] = write_csv_deterministic(_sources_table(raw, built), out_dir / SOURCES_FILE)
     return written

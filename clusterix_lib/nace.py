@@ -80,7 +80,9 @@ def build_nace_table(raw: pd.DataFrame) -> pd.DataFrame:
             ),
         ]
     )
-    out = out.sort_values(["level", "code"], key=lambda s: s.map({"section": 0, "division": 1}) if s.name == "level" else s)
+    out = out.sort_values(
+        ["level", "code"], key=lambda s: s.map({"section": 0, "division": 1}) if s.name == "level" else s
+    )
     return out.reset_index(drop=True)
 
 

@@ -30,8 +30,9 @@ def country_group(group: str = REFERENCE_GROUP, data_dir: str | Path | None = No
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     members = table.loc[table["group"] == group, "country"].tolist()
     if not members:
-        raise DataFileError(f"no country group '{group}'", where=str(path),
-                            hint=f"use one of {sorted(table['group'].unique())}")
+        raise DataFileError(
+            f"no country group '{group}'", where=str(path), hint=f"use one of {sorted(table['group'].unique())}"
+        )
     return members
 
 
@@ -98,8 +99,10 @@ def choose_year(structure: pd.DataFrame, *, year_col: str = "year", min_coverage
     """
     counts = structure.groupby(year_col)["value"].count()
     if counts.empty or counts.max() == 0:
-        raise RegionError("no sector statistics with a value for this region",
-                          hint="choose another region or check data/employment_nace2_nuts.csv.gz")
+        raise RegionError(
+            "no sector statistics with a value for this region",
+            hint="choose another region or check data/employment_nace2_nuts.csv.gz",
+        )
     good = counts[counts >= min_coverage * counts.max()]
     return int(good.index.max())
 
@@ -126,13 +129,18 @@ def employment_profile(
         year = choose_year(series)
     elif year not in set(series["year"]):
         years = sorted(set(series["year"]))
-        raise RegionError(f"no sector statistics for {territory.code} in {year}", where="parameter year",
-                          hint=f"choose one of {', '.join(map(str, years))}, or 0 for the latest well-covered year")
+        raise RegionError(
+            f"no sector statistics for {territory.code} in {year}",
+            where="parameter year",
+            hint=f"choose one of {', '.join(map(str, years))}, or 0 for the latest well-covered year",
+        )
     series = series[series["year"] == year]
-    ref = reference_totals(employment[employment["year"] == year], country_group(reference_group),
-                           by=["nace_r2"])
+    ref = reference_totals(employment[employment["year"] == year], country_group(reference_group), by=["nace_r2"])
     lq = location_quotient(
-        series.assign(region=territory.code), region="region", sector="nace_r2", value="value",
+        series.assign(region=territory.code),
+        region="region",
+        sector="nace_r2",
+        value="value",
         reference=ref.dropna(subset=["value"]),
     )
     labels = nace_labels()
@@ -140,7 +148,9 @@ def employment_profile(
     table["label"] = table["nace_r2"].map(labels).fillna("")
     table["section"] = table["nace_r2"].str[0]
     table = table.rename(columns={"n_members": "reference_members"})
-    table = table[["nace_r2", "label", "section", "value", "flag", "share", "reference_share", "lq", "reference_members"]]
+    table = table[
+        ["nace_r2", "label", "section", "value", "flag", "share", "reference_share", "lq", "reference_members"]
+    ]
     return {
         "territory": territory,
         "year": int(year),
@@ -196,15 +206,37 @@ def key_figures(
             series = pd.DataFrame(columns=["year", "value", "flag"])
             geo = territory.code
         if series.empty:
-            rows.append({"indicator": ind, "label": spec["label"], "unit": spec["unit"], "geo": geo,
-                         "year": pd.NA, "value": np.nan, "flag": "", "reference_value": np.nan,
-                         "dataset_code": spec["dataset_code"], "note": note or "not published for this region"})
+            rows.append(
+                {
+                    "indicator": ind,
+                    "label": spec["label"],
+                    "unit": spec["unit"],
+                    "geo": geo,
+                    "year": pd.NA,
+                    "value": np.nan,
+                    "flag": "",
+                    "reference_value": np.nan,
+                    "dataset_code": spec["dataset_code"],
+                    "note": note or "not published for this region",
+                }
+            )
             continue
         latest = series.sort_values("year").iloc[-1]
-        ref = indicators[(indicators["indicator"] == ind) & (indicators["geo"] == reference)
-                         & (indicators["year"] == latest["year"])]
-        rows.append({"indicator": ind, "label": spec["label"], "unit": spec["unit"], "geo": geo,
-                     "year": int(latest["year"]), "value": float(latest["value"]), "flag": latest.get("flag", ""),
-                     "reference_value": float(ref["value"].iloc[0]) if len(ref) else np.nan,
-                     "dataset_code": spec["dataset_code"], "note": note})
+        ref = indicators[
+            (indicators["indicator"] == ind) & (indicators["geo"] == reference) & (indicators["year"] == latest["year"])
+        ]
+        rows.append(
+            {
+                "indicator": ind,
+                "label": spec["label"],
+                "unit": spec["unit"],
+                "geo": geo,
+                "year": int(latest["year"]),
+                "value": float(latest["value"]),
+                "flag": latest.get("flag", ""),
+                "reference_value": float(ref["value"].iloc[0]) if len(ref) else np.nan,
+                "dataset_code": spec["dataset_code"],
+                "note": note,
+            }
+        )
     return pd.DataFrame(rows)

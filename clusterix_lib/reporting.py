@@ -1233,3 +1233,49 @@ def escape(text: Any) -> str:
     '&lt;a &amp; &quot;b&quot;&gt;'
     """
     return "" if text is None else _html.escape(str(text), quote=True)
+
+
+def parse_cli_value(value: str, type_text: str) -> Any:
+    """Convert a command-line ``NAME=VALUE`` value by the parameter's declared type.
+
+    Only ``int``, ``float`` and ``bool`` annotations convert; everything else stays text, so a
+    region code such as ``NO`` or ``012`` is never mangled (papermill's ``-p`` would).
+
+    Examples
+    --------
+    >>> parse_cli_value("2014", "int"), parse_cli_value("NO", "str"), parse_cli_value("yes", "bool")
+    (2014, 'NO', True)
+    """
+    t = type_text.replace(" ", "").lower()
+    base = set(t.replace("optional[", "").rstrip("]").split("|")) - {"none"}
+    if value.lower() == "none" and "none" in t:
+        return None
+    try:
+        if base == {"int"}:
+            return int(value)
+        if base & {"float"}:
+            return float(value)
+    except ValueError:
+        return value  # left as text: validate_parameters reports the wrong type with the name
+    if base == {"bool"}:
+        low = value.lower()
+        if low in ("true", "1", "yes"):
+            return True
+        if low in ("false", "0", "no"):
+            return False
+    return value
+
+
+def parse_cli_parameters(notebook: str | Path, pairs: list[str]) -> dict[str, Any]:
+    """``["year=2014", "top_n=20"]`` -> ``{"year": 2014, "top_n": 20}`` by the notebook's annotations.
+
+    Unknown names are kept (``validate_parameters`` then names them with a suggestion).
+    """
+    declared = notebook_parameters(notebook)
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ParameterError(f"parameter {pair!r} is not NAME=VALUE", hint="write e.g. -p year=2014")
+        name, value = (s.strip() for s in pair.split("=", 1))
+        out[name] = parse_cli_value(value, declared.get(name, {}).get("type", "str"))
+    return out

@@ -83,8 +83,7 @@ def test_negative_counts_are_refused():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 1000), min_size=4, max_size=4), min_size=2, max_size=6),
-       st.floats(0.01, 1000))
+@given(st.lists(st.lists(st.integers(0, 1000), min_size=4, max_size=4), min_size=2, max_size=6), st.floats(0.01, 1000))
 def test_shares_weighted_lq_sum_to_one_and_scale_invariance(rows, scale):
     matrix = {f"R{i}": row for i, row in enumerate(rows)}
     df = tidy(matrix)

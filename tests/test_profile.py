@@ -1,0 +1,108 @@
+"""The regional profile: territories, sums, EU reference and location quotients on real extracts."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clusterix_lib import datasets, nuts, profile
+from clusterix_lib.errors import RegionError
+
+
+@pytest.fixture(scope="module")
+def employment():
+    return datasets.employment()
+
+
+def test_partner_territories(employment):
+    available = employment.loc[employment["value"].notna(), "geo"].unique()
+    t = profile.profile_territory("AT12", available)
+    assert (t.method, t.stats_codes, t.note) == ("as is", ("AT12",), "")
+    # NUTS 1 partners: Eurostat publishes BE2 and FRK (FR7 in NUTS 2013) directly; the note says so
+    for code in ("BE2", "FRK"):
+        t = profile.profile_territory(code, available)
+        assert t.method == "as is" and t.stats_codes == (code,)
+        assert "NUTS 1" in t.note
+    # NUTS 3 partner: Skåne by its NUTS 2 region
+    t = profile.profile_territory("SE224", available)
+    assert t.method == "parent region" and t.stats_codes == ("SE22",)
+    assert "SE22" in t.note and "SE224" in t.note
+    # a NUTS 1 region without its own figures is the sum of its NUTS 2 regions
+    t = profile.profile_territory("BE2", set(available) - {"BE2"})
+    assert t.method == "sum of NUTS 2 regions"
+    assert t.stats_codes == ("BE21", "BE22", "BE23", "BE24", "BE25")
+
+
+def test_territory_sum_is_unknown_when_a_part_is_withheld():
+    data = pd.DataFrame({
+        "geo": ["X1", "X2", "X1", "X2"], "year": [2014] * 4, "nace_r2": ["C10", "C10", "C11", "C11"],
+        "value": [10.0, 5.0, 3.0, np.nan], "flag": ["", "p", "", "c"],
+    })
+    t = nuts.Territory(code="X", name="X", level=1, stats_codes=("X1", "X2"), method="sum of NUTS 2 regions", note="")
+    out = profile.territory_series(data, t, by=["year", "nace_r2"]).set_index("nace_r2")
+    assert out.loc["C10", "value"] == 15.0 and out.loc["C10", "flag"] == "p"
+    assert np.isnan(out.loc["C11", "value"]) and out.loc["C11", "flag"] == "c"
+
+
+def test_reference_totals_count_members():
+    data = pd.DataFrame({"geo": ["AT", "BE", "AT", "BE", "NO"], "nace_r2": ["C10", "C10", "C11", "C11", "C10"],
+                         "value": [1.0, 2.0, 4.0, np.nan, 100.0]})
+    ref = profile.reference_totals(data, ["AT", "BE"], by=["nace_r2"]).set_index("nace_r2")
+    assert ref.loc["C10", "value"] == 3.0 and ref.loc["C10", "n_members"] == 2  # NO is not a member
+    assert ref.loc["C11", "value"] == 4.0 and ref.loc["C11", "n_members"] == 1
+
+
+def test_eu_members_are_data():
+    eu = profile.country_group("EU27_2020")
+    assert len(eu) == 27 and "UK" not in eu and "EL" in eu
+    with pytest.raises(Exception, match="EU27_2020"):
+        profile.country_group("EU99")
+
+
+def test_employment_profile_lq_by_hand(employment):
+    """CZ08 in 2014, recomputed with plain pandas from the extract.
+
+    Moravia-Silesia: coal-mining support services (B09) and basic metals (C24, PROVENANCE: LQ ~8
+    against the sum of all NUTS-2 regions; ~7 against EU27 here) lead its specialisations."""
+    prof = profile.employment_profile(employment, "CZ08", year=2014)
+    table = prof["table"].set_index("nace_r2")
+    e = employment[employment["year"] == 2014]
+    region = e[e["geo"] == "CZ08"].set_index("nace_r2")["value"]
+    eu = e[e["geo"].isin(profile.country_group())].groupby("nace_r2")["value"].sum(min_count=1)
+    region, eu = region.dropna(), eu.dropna()
+    lq_c24 = (region["C24"] / region.sum()) / (eu["C24"] / eu.sum())
+    assert table.loc["C24", "lq"] == pytest.approx(lq_c24, rel=1e-12)
+    assert prof["total"] == pytest.approx(region.sum())
+    top = profile.top_specialisations(prof["table"], n=3)
+    assert list(top["nace_r2"].iloc[:2]) == ["B09", "C24"]
+    assert (top["lq"].iloc[:2] > 5).all() and top["lq"].is_monotonic_decreasing
+
+
+def test_year_choice_and_bad_year(employment):
+    prof = profile.employment_profile(employment, "AT12")
+    assert prof["year"] == 2014  # 2015 is thin for most countries in the 2017 file
+    with pytest.raises(RegionError, match="2014"):
+        profile.employment_profile(employment, "AT12", year=1990)
+
+
+def test_key_figures_with_years_and_sources(employment):
+    specs = datasets.indicator_specs()
+    ind = datasets.indicators()
+    t = profile.profile_territory("AT12", employment["geo"].unique())
+    facts = profile.key_figures(ind, t, specs).set_index("indicator")
+    # PROVENANCE.md spot value: GERD 2019 AT12 1.80 % of GDP; LFS 2015 AT12 798.5 thousand
+    assert facts.loc["gerd_pc_gdp", "year"] == 2019 and facts.loc["gerd_pc_gdp", "value"] == pytest.approx(1.80)
+    assert facts.loc["employment_ths", "value"] == pytest.approx(798.5)
+    assert facts.loc["gerd_pc_gdp", "dataset_code"] == "rd_e_gerdreg"
+    # SE224: patents are published for the NUTS 3 region itself; GERD only for SE22
+    t = profile.profile_territory("SE224", employment.loc[employment["value"].notna(), "geo"].unique())
+    facts = profile.key_figures(ind, t, specs).set_index("indicator")
+    assert facts.loc["patents_p_mhab", "geo"] == "SE224"
+    assert facts.loc["gerd_pc_gdp", "geo"] == "SE22" and facts.loc["gerd_pc_gdp", "value"] == pytest.approx(3.64)
+
+
+def test_any_nuts_region_works_not_only_partners(employment):
+    # a non-partner region whose NUTS 2013 code changed: PL12 split into PL91 + PL92 (estimated)
+    prof = profile.employment_profile(employment, "PL91")
+    assert prof["territory"].stats_codes == ("PL91",) and prof["n_divisions"] > 30
+    prof = profile.employment_profile(employment, "DE")  # a country
+    assert prof["territory"].level == 0 and prof["total"] > 1e7
