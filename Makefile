@@ -52,7 +52,8 @@ lab: $(STAMP) ## open the notebooks in JupyterLab
 data: $(STAMP) ## rebuild the extracts in data/ from ../shared/data (or the Eurostat API)
 	$(BIN)/clusterix data build
 
-bench: $(STAMP) ## time the default report batch against the pipeline's floor
+bench: $(STAMP) ## time the default report batch and the indicator engine against their peers
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_reports.py
 
 lint: $(STAMP) ## ruff over the library, tests and notebooks

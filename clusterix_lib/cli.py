@@ -11,50 +11,39 @@ import datetime as dt
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 from clusterix_lib import __version__, paths
 from clusterix_lib.errors import ClusterixError, ParameterError
+from clusterix_lib.report_types import REPORT_TYPES, get_report_type
 
-
-@dataclass(frozen=True)
-class ReportType:
-    """A kind of report: its notebook and the parameter that names the region."""
-
-    name: str
-    notebook: str
-    title: str
-    region_param: str = "region"
-
-
-REPORT_TYPES: dict[str, ReportType] = {
-    r.name: r for r in [ReportType("regional_profile", "regional_profile.ipynb", "Regional profile")]
-}
-DEFAULT_REPORTS = ("regional_profile",)
-
-
-def _region_validator(code):
-    from clusterix_lib import nuts
-
-    if not isinstance(code, str):
-        raise ParameterError(f"region must be a text NUTS code, got {code!r}", hint='quote the code, e.g. "AT12"')
-    return nuts.validate_region(code)
+#: Report types built by ``clusterix reports`` when none are named (all of them).
+DEFAULT_REPORTS: tuple[str, ...] = tuple(REPORT_TYPES)
 
 
 def report_job(report: str, region: str, params: dict | None = None, *, out_dir: Path | None = None):
-    """The :class:`~clusterix_lib.batch.ReportJob` for one report of one region."""
+    """The :class:`~clusterix_lib.batch.ReportJob` for one report of one region.
+
+    ``params`` holds the notebook's other parameters (validated later, before any kernel starts).
+    """
     from clusterix_lib import batch, datasets, nuts
 
-    if report not in REPORT_TYPES:
-        raise ParameterError(f"unknown report type {report!r}", hint=f"choose one of {', '.join(REPORT_TYPES)}")
-    rtype = REPORT_TYPES[report]
+    rtype = get_report_type(report)
     code = nuts.validate_region(region)
     name = nuts.region_name(code)
     out_dir = out_dir or paths.reports_dir()
-    all_params = {rtype.region_param: code, **(params or {})}
+    all_params = {**(params or {}), rtype.region_param: code}
+    if rtype.key_param and rtype.key_param not in all_params:
+        raise ParameterError(
+            f"report type {report!r} needs the parameter {rtype.key_param!r}",
+            hint=f"add -p {rtype.key_param}=VALUE",
+        )
+    title = f"{rtype.title}: {name} ({code})"
+    if rtype.key_param:
+        title += f" — {all_params[rtype.key_param]}"
     header = {
-        "title": f"{rtype.title}: {name} ({code})",
+        "title": title,
         "report_type": rtype.title,
         "region": code,
         "region_name": name,
@@ -65,20 +54,26 @@ def report_job(report: str, region: str, params: dict | None = None, *, out_dir:
     return batch.ReportJob(
         notebook=paths.notebooks_dir() / rtype.notebook,
         params=all_params,
-        output_stem=out_dir / code / report,
-        title=header["title"],
+        output_stem=out_dir / code / rtype.stem(all_params),
+        title=title,
         group=f"{name} ({code})",
         report_type=rtype.title,
         header=header,
     )
 
 
-def default_jobs(consortium_path: str | Path | None = None, reports=DEFAULT_REPORTS, *, out_dir: Path | None = None):
-    """One job per report type and distinct region of the consortium (the default report set)."""
-    from clusterix_lib.consortium import consortium_regions, load_consortium
-
-    regions = consortium_regions(load_consortium(consortium_path))
-    return [report_job(r, code, out_dir=out_dir) for code in regions["nuts_code"] for r in reports]
+def default_jobs(
+    consortium_path: str | Path | None = None, reports: Sequence[str] | None = None, *, out_dir: Path | None = None
+):
+    """The default report set of a consortium: for each report type, the reports its rule names."""
+    jobs = []
+    for name in reports or DEFAULT_REPORTS:
+        rtype = get_report_type(name)
+        for target in rtype.default_targets(consortium_path):
+            params = dict(target)
+            region = params.pop(rtype.region_param)
+            jobs.append(report_job(name, region, params, out_dir=out_dir))
+    return jobs
 
 
 def _cmd_data_build(args) -> int:
@@ -115,7 +110,7 @@ def _cmd_reports(args) -> int:
     from clusterix_lib import batch
 
     out_dir = Path(args.out).resolve() if args.out else paths.reports_dir()
-    jobs = default_jobs(args.consortium, args.reports or DEFAULT_REPORTS, out_dir=out_dir)
+    jobs = default_jobs(args.consortium, args.reports or None, out_dir=out_dir)
     if args.region:
         wanted = set(args.region)
         jobs = [j for j in jobs if j.header["region"] in wanted]
@@ -185,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("regions", help="list the regions of a consortium")
     g.add_argument("--consortium", help="consortium CSV (default: data/consortium_clusterix2.csv)")
     g.set_defaults(func=_cmd_regions)
+
+    from clusterix_lib.commands import command_modules
+
+    for module in command_modules():
+        module.register(sub)
     return p
 
 
