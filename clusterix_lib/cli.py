@@ -94,9 +94,11 @@ def _cmd_data_build(args) -> int:
 
 def _cmd_report(args) -> int:
     from clusterix_lib import batch
-    from clusterix_lib.reporting import parse_cli_parameters
+    from clusterix_lib.reporting import parse_cli_parameters, validate_parameters
 
-    params = parse_cli_parameters(paths.notebooks_dir() / REPORT_TYPES[args.report].notebook, args.param)
+    notebook = paths.notebooks_dir() / REPORT_TYPES[args.report].notebook
+    # checked here, before the job is built, so that one bad parameter gives one line
+    params = validate_parameters(notebook, parse_cli_parameters(notebook, args.param))
     job = report_job(args.report, args.region, params, out_dir=Path(args.out).resolve() if args.out else None)
     outcomes = batch.run_batch([job], workers=1, timeout=args.timeout, progress=False)
     ok, text = batch.summarise(outcomes)

@@ -36,8 +36,13 @@ def country_group(group: str = REFERENCE_GROUP, data_dir: str | Path | None = No
     return members
 
 
-def profile_territory(code: str, available: Iterable[str], *, regions: pd.DataFrame | None = None) -> nuts.Territory:
+def profile_territory(
+    code: str, available: Iterable[str], *, regions: pd.DataFrame | None = None, dataset: str | None = None
+) -> nuts.Territory:
     """Which published regions stand for ``code`` in the sector statistics.
+
+    ``dataset`` names the statistics in the error raised when none cover the region (e.g.
+    ``"persons employed by NACE division (Eurostat sbs_r_nuts06_r2)"``).
 
     A region with its own statistics stands for itself; a note still says so when it is not a
     NUTS 2 region, since users compare it with NUTS 2 regions. Otherwise
@@ -53,7 +58,17 @@ def profile_territory(code: str, available: Iterable[str], *, regions: pd.DataFr
             kind = {0: "a country", 1: "a NUTS 1 region", 3: "a NUTS 3 region"}[level]
             note = f"{name} ({code}) is {kind}; Eurostat publishes these statistics for it directly."
         return nuts.Territory(code=code, name=name, level=level, stats_codes=(code,), method="as is", note=note)
-    return nuts.statistical_territory(code, available, regions=regions)
+    try:
+        return nuts.statistical_territory(code, available, regions=regions)
+    except RegionError as exc:
+        if dataset is None:
+            raise
+        countries = sorted({c[:2] for c in available})
+        raise RegionError(
+            f"{exc.what}: {dataset} has no figures for it",
+            where=f"the data cover {len(countries)} countries: {', '.join(countries)}",
+            hint="choose a region in one of those countries, or add statistics for this one (clusterix data build)",
+        ) from None
 
 
 def territory_series(data: pd.DataFrame, territory: nuts.Territory, *, by: list[str], geo: str = "geo") -> pd.DataFrame:
@@ -117,13 +132,21 @@ def employment_profile(
 ) -> dict:
     """Employment structure and location quotients of a region against a reference group.
 
+    .. math:: LQ_i = \\frac{x_{ri} / \\sum_{j \\in P} x_{rj}}{X_i / \\sum_{j \\in P} X_j}
+
+    where :math:`X` sums the reference group's countries and :math:`P` is the set of divisions
+    the region publishes (withheld divisions are left out of both totals, so that they bias
+    neither share).
+
     Returns a dict with ``territory`` (:class:`~clusterix_lib.nuts.Territory`), ``year``,
     ``table`` (one row per NACE division: ``nace_r2, label, section, value, flag, share,
     reference_share, lq, reference_members``), ``total`` (persons employed in the divisions with a
     value), ``n_divisions`` and ``n_withheld`` (divisions whose figure is withheld).
     """
     available = employment.loc[employment["value"].notna(), "geo"].unique()
-    territory = profile_territory(code, available, regions=regions)
+    territory = profile_territory(
+        code, available, regions=regions, dataset="persons employed by NACE division (Eurostat sbs_r_nuts06_r2)"
+    )
     series = territory_series(employment, territory, by=["year", "nace_r2"])
     if year is None or year == 0:
         year = choose_year(series)
@@ -136,12 +159,15 @@ def employment_profile(
         )
     series = series[series["year"] == year]
     ref = reference_totals(employment[employment["year"] == year], country_group(reference_group), by=["nace_r2"])
+    # Both shares are taken over the divisions the region publishes: a withheld division then
+    # inflates neither the region's shares (its total lacks it) nor deflates the reference's.
+    published = set(series.loc[series["value"].notna(), "nace_r2"])
     lq = location_quotient(
         series.assign(region=territory.code),
         region="region",
         sector="nace_r2",
         value="value",
-        reference=ref.dropna(subset=["value"]),
+        reference=ref[ref["nace_r2"].isin(published)].dropna(subset=["value"]),
     )
     labels = nace_labels()
     table = lq.merge(ref[["nace_r2", "n_members"]], on="nace_r2", how="left")

@@ -524,9 +524,13 @@ def validate_parameters(
         out[name] = converted
     if problems:
         n = len(problems)
+        what = (
+            f"{problems[0]} in the parameters of {nb_path.name}"
+            if n == 1
+            else f"{n} problems with the parameters of {nb_path.name}:\n  - " + "\n  - ".join(problems)
+        )
         err = ParameterError(
-            f"{n} problem{'s' if n > 1 else ''} with the parameters of {nb_path.name}:\n  - "
-            + "\n  - ".join(problems),
+            what,
             hint=f"fix the parameters; papermill --help-notebook {nb_path} lists the declared ones",
         )
         err.problems = problems  # type: ignore[attr-defined]

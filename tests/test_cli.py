@@ -1,0 +1,123 @@
+"""The ``clusterix`` command: expected errors end in one readable line (exit 2), batches isolate failures.
+
+The report runs here use the real regional-profile notebook on the committed extracts
+(a few seconds each); PL91 (Warszawski stołeczny) is a non-partner region, TR10 (İstanbul)
+has no SBS figures, so its report fails inside the notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from clusterix_lib import cli
+
+HEADER = "partner_no,organisation,short_name,country,nuts_code,nuts_version\n"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err: str, *needles: str) -> None:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("clusterix: error: ")
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def test_help_names_every_command():
+    res = subprocess.run([sys.executable, "-m", "clusterix_lib.cli", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0
+    for command in ("data", "report", "reports", "regions"):
+        assert f"    {command} " in res.stdout
+    assert "clusterix report regional_profile --region" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("region", "needles"),
+    [
+        ("XX99", ["XX99 is not a NUTS 2021 code", "nuts_regions.csv"]),
+        ("at-12", ["'at-12' is not a NUTS code", "e.g. AT12"]),
+        ("FR71", ["NUTS 2013", "FRK2"]),  # an old code: the message gives the NUTS 2021 one
+    ],
+)
+def test_bad_region_is_one_line_exit_2(capsys, tmp_path, region, needles):
+    code, out, err = run(capsys, "report", "regional_profile", "--region", region, "--out", str(tmp_path))
+    assert code == 2
+    assert_one_line_error(err, *needles)
+    assert not any(tmp_path.iterdir()), "nothing may be written for a refused report"
+
+
+@pytest.mark.parametrize(
+    ("param", "needles"),
+    [
+        ("top_n=many", ["top_n", "int", "many"]),
+        ("colour=red", ["colour", "top_n"]),  # unknown name: the message lists the known ones
+        ("top_n", ["top_n", "NAME=VALUE"]),
+    ],
+)
+def test_bad_parameter_is_one_line_exit_2(capsys, tmp_path, param, needles):
+    code, out, err = run(capsys, "report", "regional_profile", "--region", "AT12", "-p", param, "--out", str(tmp_path))
+    assert code == 2
+    assert_one_line_error(err, *needles)
+    assert not any(tmp_path.iterdir())
+
+
+def test_missing_data_dir_names_the_file_and_the_fix(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("CLUSTERIX_DATA", str(tmp_path / "nowhere"))
+    code, out, err = run(capsys, "regions")
+    assert code == 2
+    assert_one_line_error(err, "nowhere")
+
+
+def test_bad_consortium_row_names_file_line_column_value(capsys, tmp_path):
+    p = tmp_path / "mine.csv"
+    p.write_text(HEADER + "1,Agency A,A,DE,DE21,2021\n2,Agency B,B,PL,PL9X,2021\n", encoding="utf-8")
+    code, out, err = run(capsys, "regions", "--consortium", str(p))
+    assert code == 2
+    assert_one_line_error(err, "mine.csv", "line 3", "nuts_code", "PL9X")
+
+
+def test_regions_lists_shared_territory_once(capsys):
+    code, out, err = run(capsys, "regions")
+    assert code == 0
+    skane = [line for line in out.splitlines() if "SE224" in line]
+    assert len(skane) == 1 and "LU; Region Skåne" in skane[0]
+    assert sum(1 for line in out.splitlines()[1:] if line.strip()) == 10
+
+
+def test_error_without_traceback_from_the_console_script(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "clusterix_lib.cli", "report", "regional_profile", "--region", "XX99"],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr and res.stderr.count("\n") == 1
+
+
+@pytest.mark.notebooks
+def test_batch_with_a_failing_report_builds_the_others_and_exits_1(capsys, tmp_path):
+    p = tmp_path / "two.csv"
+    p.write_text(HEADER + "1,Agency W,W,PL,PL91,2021\n2,Agency I,I,TR,TR10,2021\n", encoding="utf-8")
+    out_dir = tmp_path / "site"
+    code, out, err = run(capsys, "reports", "--consortium", str(p), "--out", str(out_dir), "--jobs", "2", "--quiet")
+    assert code == 1
+    assert "FAILED" in out and "TR10" in out and "sbs_r_nuts06_r2" in out
+    assert (out_dir / "PL91" / "regional_profile.html").is_file()
+    assert not (out_dir / "TR10" / "regional_profile.html").exists()
+    assert (out_dir / "TR10" / "regional_profile.failed.ipynb").is_file()
+    index = (out_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="PL91/regional_profile.html"' in index
+    assert "TR10" in index and "sbs_r_nuts06_r2" in index  # the failure and its reason are on the index
+    assert not list(out_dir.rglob("*.tmp"))
+    record = json.loads((out_dir / "PL91" / "regional_profile.json").read_text())
+    assert record  # the report's recorded values are written beside it
