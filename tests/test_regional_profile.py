@@ -2,9 +2,9 @@
 
 Four regions cover the territory rules: AT12 (a NUTS 2 partner region), BE2 (NUTS 1: Eurostat
 publishes Flanders directly), SE224 (NUTS 3: Skåne is represented by its NUTS 2 parent SE22) and
-PL91 (a region of no partner, whose latest well-covered year is 2015, not 2014). Every value the notebook records is recomputed here with the
-library (and the LQs once more with plain pandas), and the HTML is checked for what a shared
-page must not contain.
+PL91 (a region of no partner, whose latest well-covered year is 2015, not 2014). Every value
+the notebook records is recomputed here with the library (and the LQs once more with plain
+pandas), and the HTML is checked for what a shared page must not contain.
 """
 
 from __future__ import annotations
