@@ -163,12 +163,14 @@ def employment_profile(
     # inflates neither the region's shares (its total lacks it) nor deflates the reference's.
     published = set(series.loc[series["value"].notna(), "nace_r2"])
     lq = location_quotient(
-        series.assign(region=territory.code),
-        region="region",
-        sector="nace_r2",
+        series.dropna(subset=["value"]).assign(region=territory.code),
+        time="year",
+        loc="region",
+        prod="nace_r2",
         value="value",
-        reference=ref[ref["nace_r2"].isin(published)].dropna(subset=["value"]),
+        reference=ref[ref["nace_r2"].isin(published)].dropna(subset=["value"])[["nace_r2", "value"]],
     )
+    lq = series.merge(lq[["nace_r2", "share", "reference_share", "lq"]], on="nace_r2", how="left")
     labels = nace_labels()
     table = lq.merge(ref[["nace_r2", "n_members"]], on="nace_r2", how="left")
     table["label"] = table["nace_r2"].map(labels).fillna("")
