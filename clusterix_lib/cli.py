@@ -22,26 +22,38 @@ from clusterix_lib.report_types import REPORT_TYPES, get_report_type
 DEFAULT_REPORTS: tuple[str, ...] = tuple(REPORT_TYPES)
 
 
-def report_job(report: str, region: str, params: dict | None = None, *, out_dir: Path | None = None):
+def report_job(report: str, region: str | None, params: dict | None = None, *, out_dir: Path | None = None):
     """The :class:`~clusterix_lib.batch.ReportJob` for one report of one region.
 
     ``params`` holds the notebook's other parameters (validated later, before any kernel starts).
+    A report type without a region parameter (a consortium-wide scoreboard, say) takes
+    ``region=None`` and is filed under ``consortium/`` by its key parameter.
     """
     from clusterix_lib import batch, datasets, nuts
 
     rtype = get_report_type(report)
-    code = nuts.validate_region(region)
-    name = nuts.region_name(code)
     out_dir = out_dir or paths.reports_dir()
-    all_params = {**(params or {}), rtype.region_param: code}
+    all_params = dict(params or {})
     if rtype.key_param and rtype.key_param not in all_params:
         raise ParameterError(
             f"report type {report!r} needs the parameter {rtype.key_param!r}",
             hint=f"add -p {rtype.key_param}=VALUE",
         )
-    title = f"{rtype.title}: {name} ({code})"
-    if rtype.key_param:
-        title += f" — {all_params[rtype.key_param]}"
+    key = f" — {all_params[rtype.key_param]}" if rtype.key_param else ""
+    if rtype.region_param is None:
+        code = name = None
+        title = f"{rtype.title}{key}"
+        group = "Consortium-wide"
+        folder = out_dir / "consortium"
+    else:
+        if region is None:
+            raise ParameterError(f"report type {report!r} is about one region", hint="give --region CODE")
+        code = nuts.validate_region(region)
+        name = nuts.region_name(code)
+        all_params[rtype.region_param] = code
+        title = f"{rtype.title}: {name} ({code}){key}"
+        group = f"{name} ({code})"
+        folder = out_dir / code
     header = {
         "title": title,
         "report_type": rtype.title,
@@ -54,9 +66,9 @@ def report_job(report: str, region: str, params: dict | None = None, *, out_dir:
     return batch.ReportJob(
         notebook=paths.notebooks_dir() / rtype.notebook,
         params=all_params,
-        output_stem=out_dir / code / rtype.stem(all_params),
+        output_stem=folder / rtype.stem(all_params),
         title=title,
-        group=f"{name} ({code})",
+        group=group,
         report_type=rtype.title,
         header=header,
     )
@@ -71,7 +83,7 @@ def default_jobs(
         rtype = get_report_type(name)
         for target in rtype.default_targets(consortium_path):
             params = dict(target)
-            region = params.pop(rtype.region_param)
+            region = params.pop(rtype.region_param) if rtype.region_param else None
             jobs.append(report_job(name, region, params, out_dir=out_dir))
     return jobs
 
@@ -156,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("report", help="build one report for one region")
     r.add_argument("report", choices=sorted(REPORT_TYPES), help="report type")
-    r.add_argument("--region", required=True, help="NUTS 2021 code, any level (e.g. AT12, BE2, SE224)")
+    r.add_argument(
+        "--region", help="NUTS 2021 code, any level (e.g. AT12, BE2, SE224); all report types but consortium-wide ones"
+    )
     r.add_argument(
         "-p",
         "--param",

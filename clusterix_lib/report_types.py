@@ -48,7 +48,8 @@ class ReportType:
         ``"module:function"`` giving the default reports of this type for a consortium
         (see :data:`Targets`).
     region_param
-        The notebook parameter holding the NUTS code the report is about.
+        The notebook parameter holding the NUTS code the report is about; ``None`` for a report
+        about several regions (a consortium scoreboard), which then needs a ``key_param``.
     key_param
         A second parameter that tells reports of one region apart (a review id, a trip id);
         its value becomes part of the output file name.
@@ -58,8 +59,12 @@ class ReportType:
     notebook: str
     title: str
     targets: str = "clusterix_lib.report_types:consortium_region_targets"
-    region_param: str = "region"
+    region_param: str | None = "region"
     key_param: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.region_param is None and self.key_param is None:
+            raise ValueError(f"report type {self.name!r}: a report without a region needs a key_param")
 
     def default_targets(self, consortium_path: str | Path | None = None) -> list[dict[str, Any]]:
         module, func = self.targets.split(":")
