@@ -259,7 +259,8 @@ def aux_array(
     the panel's ``time`` column (without it, the same values serve every period). Its values are
     checked as the input's are (numbers, non-negative, no duplicates, no NaN). Returns an array of
     shape ``(T, P)`` (or ``(T, L)``) with NaN where the table has no row; a period of the panel
-    absent from a time-varying table is an error.
+    absent from a time-varying table is an error. Rows for other sectors (locations) or periods
+    are ignored.
     """
     if not isinstance(table, pd.DataFrame):
         raise ParameterError(f"{what}: expected a pandas DataFrame, got {type(table).__name__}", where=what)
@@ -273,39 +274,52 @@ def aux_array(
             hint=f"{what} needs the columns {key!r} and {value!r} (and optionally {names['time']!r})",
         )
     time = names["time"] if panel.has_time and names["time"] in table.columns else None
-    if time is None:
-        table = table.assign(**{_NO_TIME: 0})
-    other = _NO_PROD if axis == "loc" else _NO_LOC
-    table = table.assign(**{other: ""})
-    loc, prod = (key, other) if axis == "loc" else (other, key)
-    aux = to_cube(table, time=time or _NO_TIME, loc=loc, prod=prod, value=value, source=what)
-    vals = aux.values[:, :, 0] if axis == "loc" else aux.values[:, 0, :]
-    labels = aux.locs if axis == "loc" else aux.prods
-    present = np.zeros(vals.shape, dtype=bool)
-    rows_t = aux.times.get_indexer(table[time or _NO_TIME])
-    rows_k = labels.get_indexer(table[key])
-    present[rows_t, rows_k] = True
-    vals = np.where(present, vals, np.nan)
+    keys = [time, key] if time else [key]
+    frame = table[[*keys, value]]
+    vals = pd.to_numeric(frame[value], errors="coerce").astype("float64")
+    bad = (vals.isna() | np.isinf(vals) | (vals < 0)).to_numpy()
+    if bad.any():
+        raise DataFileError(
+            f"{int(bad.sum())} value(s) in column {value!r} missing, non-numeric, infinite or negative: "
+            f"{_examples(frame[bad])}",
+            where=what,
+            hint="the values must be non-negative numbers; correct those rows, or drop them (their results are NaN)",
+        )
+    dup = frame.duplicated(keys, keep=False).to_numpy()
+    if dup.any():
+        raise DataFileError(
+            f"{int(dup.sum())} rows repeat the same "
+            + (f"({', '.join(keys)}) combination" if time else key)
+            + f": {_examples(frame[dup])}",
+            where=what,
+            hint="keep one row per "
+            + ("combination" if time else key)
+            + (f" (without a {names['time']!r} column the values serve every period)" if panel.has_time else ""),
+        )
     target = panel.cube.locs if axis == "loc" else panel.cube.prods
-    k_idx = labels.get_indexer(target)
+    times = panel.cube.times
+    k_idx = target.get_indexer(frame[key])
+    out = np.full((len(times), len(target)), np.nan)
     if time is None:
-        t_idx = np.zeros(len(panel.cube.times), dtype=np.int64)
-    else:
-        t_idx = aux.times.get_indexer(panel.cube.times)
-        if (t_idx < 0).any():
-            absent = panel.cube.times[t_idx < 0]
-            raise DataFileError(
-                f"{what} has no rows for period(s) {_list(absent)} of the input",
-                where=f"column {time!r}",
-                hint=f"add those periods, or drop the {time!r} column to use the same values for every period",
-            )
-    out = np.full((len(panel.cube.times), len(target)), np.nan)
-    ok = k_idx >= 0
-    out[:, ok] = vals[np.ix_(t_idx, k_idx[ok])]
+        ok = k_idx >= 0
+        out[:, k_idx[ok]] = vals.to_numpy()[ok]
+        return out
+    missing_t = ~times.isin(frame[time])
+    if missing_t.any():
+        raise DataFileError(
+            f"{what} has no rows for period(s) {_list(times[missing_t])} of the input",
+            where=f"column {time!r}",
+            hint=f"add those periods, or drop the {time!r} column to use the same values for every period",
+        )
+    t_idx = times.get_indexer(frame[time])
+    ok = (k_idx >= 0) & (t_idx >= 0)
+    out[t_idx[ok], k_idx[ok]] = vals.to_numpy()[ok]
     return out
 
 
-def warn_aux_gaps(panel: Panel, arr: np.ndarray, *, axis: Literal["loc", "prod"], what: str) -> None:
+def warn_aux_gaps(
+    panel: Panel, arr: np.ndarray, *, axis: Literal["loc", "prod"], what: str, consequence: str = "results are NaN"
+) -> None:
     """Warn when observed input cells get NaN results because ``arr`` (T, L or P) has no value for them."""
     obs = panel.observed & (panel.filled > 0)
     used = obs.any(axis=2) if axis == "loc" else obs.any(axis=1)
@@ -314,11 +328,16 @@ def warn_aux_gaps(panel: Panel, arr: np.ndarray, *, axis: Literal["loc", "prod"]
         labels = panel.cube.locs if axis == "loc" else panel.cube.prods
         kinds = "location" if axis == "loc" else "sector"
         absent = sorted({str(labels[k]) for k in np.nonzero(gap)[1]})
-        warn(f"{what} has no value for {len(absent)} {kinds}(s) of the input, whose results are NaN: {_list(absent)}")
+        warn(f"{what} has no value for {len(absent)} {kinds}(s) of the input (their {consequence}): {_list(absent)}")
 
 
 def population_array(
-    panel: Panel, population: pd.DataFrame | Literal["total"] | None, *, value: str, what: str = "the population table"
+    panel: Panel,
+    population: pd.DataFrame | Literal["total"] | None,
+    *,
+    value: str,
+    what: str = "the population table",
+    consequence: str = "results are NaN",
 ) -> np.ndarray:
     """(T, L) weights of the locations: a population table, ``"total"`` (their input totals) or uniform."""
     if population is None:
@@ -327,7 +346,7 @@ def population_array(
         _check_choice("population", population, ("total",))
         return panel.filled.sum(axis=2)
     arr = aux_array(panel, population, axis="loc", value=value, what=what)
-    warn_aux_gaps(panel, arr, axis="loc", what=what)
+    warn_aux_gaps(panel, arr, axis="loc", what=what, consequence=consequence)
     return arr
 
 
