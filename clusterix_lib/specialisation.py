@@ -251,6 +251,7 @@ def rpop(
         data, time=time, loc=loc, prod=prod, value=value, missing=missing, duplicates=duplicates, source=source
     )
     panel.warn_single(sectors=False)
+    panel.warn_empty(locations=False)
     pop = population_array(panel, population, value=population_value)
     has_pop = ~np.isnan(pop)
     ref = (panel.filled * has_pop[:, :, None]).sum(axis=1)
