@@ -188,6 +188,17 @@ INNOVATION_INDICATORS: tuple[IndicatorSpec, ...] = (
         {"unit": "P_MHAB"},
         "pat_ep_rtot_p_mhab",
     ),
+    # the number of applications: with the rate above it gives each country's population, hence the
+    # EU-27 rate (Eurostat publishes no EU-27 aggregate in the regional patent series)
+    IndicatorSpec(
+        "patents_nr",
+        "EPO patent applications",
+        "number",
+        "pat_ep_rtot",
+        {"unit": "NR"},
+        "pat_ep_rtot_nr",
+        kind="count",
+    ),
 )
 EMPLOYMENT_TOTAL = IndicatorSpec(
     "employment_ths",
