@@ -79,13 +79,23 @@ def reference_counts(panel: Panel, reference: pd.DataFrame | None, *, value: str
 def lq_arrays(panel: Panel, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shares, reference shares, location totals and LQ on the panel's arrays.
 
-    Returns ``share`` (T, L, P), ``reference_share`` (T, P), ``total`` (T, L) and ``lq`` (T, L, P).
+    Returns ``share`` (T, L, P), ``reference_share`` (T, L, P), ``total`` (T, L) and ``lq`` (T, L, P).
+
+    A cell left out (missing, ``missing="omit"``) is left out of the reference total *for that
+    location* too: both shares of a location are taken over the sectors it has figures for, so a
+    withheld sector biases neither (:math:`s_i^{(r)} = X_i / \\sum_{j \\in P_r} X_j`). Without
+    missing cells the reference share is the same for every location.
     """
     total = panel.filled.sum(axis=2)
-    ref_total = np.nansum(ref, axis=1)
+    observed = ~np.isnan(panel.x)
+    ref_b = np.broadcast_to(ref[:, None, :], panel.x.shape)
+    if observed.all():
+        ref_total = np.broadcast_to(np.nansum(ref, axis=1)[:, None], total.shape)
+    else:
+        ref_total = np.nansum(np.where(observed, ref_b, 0.0), axis=2)
     share = safe_divide(panel.x, total[:, :, None])
-    ref_share = safe_divide(ref, ref_total[:, None])
-    lq = safe_divide(panel.x * ref_total[:, None, None], total[:, :, None] * ref[:, None, :])
+    ref_share = np.where(observed, safe_divide(ref_b, ref_total[:, :, None]), np.nan)
+    lq = safe_divide(panel.x * ref_total[:, :, None], total[:, :, None] * ref_b)
     return share, ref_share, total, lq
 
 
@@ -267,7 +277,7 @@ def rpop(
 
 def _indices(panel: Panel, share, ref_share, total, lq) -> dict[str, np.ndarray]:
     has = total > 0
-    krugman = np.where(has, np.nansum(np.abs(share - ref_share[:, None, :]), axis=2), np.nan)
+    krugman = np.where(has, np.nansum(np.abs(share - ref_share), axis=2), np.nan)
     avg = np.where(has, np.nansum(share * lq, axis=2), np.nan)
     return {
         "krugman": krugman,

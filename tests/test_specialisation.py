@@ -142,8 +142,9 @@ def test_missing_values_error_or_left_out():
     with pytest.warns(DataWarning, match="1 missing value.*left out.*s2"):
         out = location_quotient(data, time=None, reference=ref, missing="omit")
     assert np.isnan(out.loc[1, "lq"]) and np.isnan(out.loc[1, "value"])
-    # the region total counts only published cells (100); the reference total all of it (500)
-    assert out.loc[0, "lq"] == pytest.approx((30 / 100) / (100 / 500))
+    # both totals count only the sectors the region publishes: 100 in the region, 400 in the reference
+    assert out.loc[0, "lq"] == pytest.approx((30 / 100) / (100 / 400))
+    assert out.loc[0, "reference_share"] == pytest.approx(100 / 400) and np.isnan(out.loc[1, "reference_share"])
     with pytest.warns(DataWarning, match="treated as 0"):
         zero = location_quotient(data, time=None, reference=ref, missing="zero")
     assert zero.loc[1, "lq"] == 0.0
@@ -221,10 +222,11 @@ def test_real_data_moravia_silesia_basic_metals():
     assert all(w.filename == __file__ for w in caught)  # attributed to the caller
     cz = out[out["geo"] == "CZ08"].set_index("nace_r2")
     assert cz.loc["C24", "lq"] > 5 and cz.loc["C24", "presence"] == 1
-    # by hand with pandas: share in the region over its published divisions / share in all regions
+    # by hand with pandas: shares in the region and in all regions, both over the divisions CZ08 publishes
     pub = nuts2.dropna(subset=["value"])
     region = pub[pub["geo"] == "CZ08"].set_index("nace_r2")["value"]
     total = pub.groupby("nace_r2")["value"].sum()
+    total = total[total.index.isin(region.index)]
     assert cz.loc["C24", "lq"] == pytest.approx((region["C24"] / region.sum()) / (total["C24"] / total.sum()))
 
 

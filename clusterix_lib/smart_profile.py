@@ -1,0 +1,178 @@
+"""The sections of a smart regional profile that compare a region with every European region.
+
+:mod:`clusterix_lib.profile` describes one region against the EU total. This module places it
+among the NUTS 2 regions of Europe, on the same extract and year: how specialised and how
+diversified its economy is (Krugman, Hachman, related and unrelated variety), which
+specialisations it gained or lost, and where it has clusters by the European Cluster Observatory
+star rules.
+
+The comparison panel is every NUTS 2 region with figures, plus the profiled territory itself
+when it is not a NUTS 2 region (a NUTS 1 region Eurostat publishes, or a sum of NUTS 2
+regions); a NUTS 3 region is represented by its NUTS 2 region. Withheld figures are left out
+(``missing="omit"`` in the indicator engine), and the tables say how many were.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from clusterix_lib import clusters, diversity, dynamics, nuts, profile, specialisation
+from clusterix_lib.nace import nace_labels
+
+__all__ = [
+    "panel_code",
+    "comparison_panel",
+    "eu_reference",
+    "cluster_profile",
+    "specialisation_changes",
+    "structure_position",
+]
+
+
+def _quiet(func, *args, **kwargs):
+    """Call an indicator with ``missing="omit"``; its warnings about withheld cells are expected here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func(*args, missing="omit", **kwargs)
+
+
+def panel_code(territory: nuts.Territory) -> str:
+    """The code under which the territory appears in :func:`comparison_panel`.
+
+    A territory represented by one NUTS 2 region (a NUTS 3 region by its parent) appears as that
+    region; any other as itself.
+
+    >>> panel_code(nuts.Territory("SE224", "Skåne län", 3, ("SE22",), "parent", ""))
+    'SE22'
+    """
+    if len(territory.stats_codes) == 1 and len(territory.stats_codes[0]) == 4:
+        return territory.stats_codes[0]
+    return territory.code
+
+
+def comparison_panel(employment: pd.DataFrame, territory: nuts.Territory) -> pd.DataFrame:
+    """Every NUTS 2 region's employment by division and year, plus the territory if it is not one.
+
+    Columns ``year, geo, nace_r2, value``; the territory's rows carry ``geo = panel_code(territory)``.
+
+    >>> e = pd.DataFrame({"year": 2014, "geo": ["AT", "AT12", "AT13", "AT1"], "nace_r2": "C10",
+    ...                   "value": [9.0, 2.0, 3.0, 5.0]})
+    >>> t = nuts.Territory("AT1", "Ostösterreich", 1, ("AT1",), "as is", "")
+    >>> comparison_panel(e, t)["geo"].tolist()
+    ['AT12', 'AT13', 'AT1']
+    """
+    cols = ["year", "geo", "nace_r2", "value"]
+    nuts2 = employment.loc[employment["geo"].str.len() == 4, cols]
+    if panel_code(territory) in set(nuts2["geo"]):
+        return nuts2.reset_index(drop=True)
+    own = profile.territory_series(employment, territory, by=["year", "nace_r2"]).assign(geo=territory.code)
+    return pd.concat([nuts2, own[cols]], ignore_index=True)
+
+
+def eu_reference(employment: pd.DataFrame, group: str = profile.REFERENCE_GROUP) -> pd.DataFrame:
+    """Reference counts by year and division: the sum of the group's countries (EU-27 by default)."""
+    ref = profile.reference_totals(employment, profile.country_group(group), by=["year", "nace_r2"])
+    return ref.dropna(subset=["value"])[["year", "nace_r2", "value"]]
+
+
+def _position(table: pd.DataFrame, code: str, columns: list[str]) -> pd.DataFrame:
+    """Value, rank and percentile of ``code`` among the rows of ``table`` for each column."""
+    rows = []
+    for col in columns:
+        s = table.set_index("geo")[col].dropna()
+        if code not in s.index:
+            rows.append({"measure": col, "value": np.nan, "rank": np.nan, "of": len(s), "percentile": np.nan})
+            continue
+        rank = s.rank(ascending=False, method="min")
+        rows.append(
+            {
+                "measure": col,
+                "value": float(s[code]),
+                "rank": int(rank[code]),
+                "of": len(s),
+                "percentile": float((s < s[code]).mean() * 100),
+                "median": float(s.median()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+#: Plain-language names of the structure measures, for tables.
+STRUCTURE_LABELS = {
+    "krugman": "Krugman specialisation index (0 = EU structure, 2 = nothing in common)",
+    "hachman": "Hachman index (1 = EU structure, towards 0 = dissimilar)",
+    "entropy": "Diversity: Shannon entropy over divisions (bits)",
+    "related_variety": "Related variety: entropy of divisions within sections (bits)",
+    "unrelated_variety": "Unrelated variety: entropy between sections (bits)",
+}
+
+
+def structure_position(
+    employment: pd.DataFrame, territory: nuts.Territory, year: int, *, reference_group: str = profile.REFERENCE_GROUP
+) -> pd.DataFrame:
+    """How specialised and how diversified the territory is, among Europe's NUTS 2 regions.
+
+    Krugman :math:`K_r = \\sum_i |s_{ri} - s_i|` and Hachman :math:`HI_r = 1 / \\sum_i s_{ri} LQ_{ri}`
+    against the reference group's structure; entropy :math:`H_r = -\\sum_i s_{ri} \\log_2 s_{ri}`
+    split into unrelated variety (between NACE sections) and related variety (within sections).
+
+    Returns one row per measure: ``measure, label, value, rank`` (1 = highest), ``of`` (regions
+    compared), ``percentile`` (share of regions below), ``median``.
+    """
+    panel = comparison_panel(employment, territory)
+    panel = panel[panel["year"] == year]
+    ref = eu_reference(employment[employment["year"] == year], reference_group)
+    spec = _quiet(specialisation.specialisation_indices, panel, reference=ref)
+    var = _quiet(diversity.related_variety, panel)
+    table = spec.merge(var, on=["year", "geo"])
+    out = _position(table, panel_code(territory), list(STRUCTURE_LABELS))
+    out.insert(1, "label", out["measure"].map(STRUCTURE_LABELS))
+    return out
+
+
+def specialisation_changes(
+    employment: pd.DataFrame,
+    territory: nuts.Territory,
+    start: int,
+    end: int,
+    *,
+    reference_group: str = profile.REFERENCE_GROUP,
+    threshold: float = 1.0,
+) -> pd.DataFrame:
+    """Divisions in which the territory became specialised (entry) or stopped being so (exit).
+
+    A specialisation is :math:`LQ \\ge` ``threshold`` against the reference group in that year;
+    divisions withheld in either year are left out. Columns ``nace_r2, label, lq_start, lq_end,
+    change`` (``"entry"`` or ``"exit"``), sorted by the LQ reached.
+    """
+    panel = comparison_panel(employment, territory)
+    panel = panel[(panel["geo"] == panel_code(territory)) & panel["year"].isin([start, end])]
+    ref = eu_reference(employment[employment["year"].isin([start, end])], reference_group)
+    ee = _quiet(dynamics.entry_exit, panel, start=start, end=end, reference=ref, threshold=threshold)
+    entry, exit_ = ee["entry"].fillna(0).eq(1), ee["exit"].fillna(0).eq(1)
+    ee = ee.assign(change=np.where(entry, "entry", "exit"))[entry | exit_]
+    ee = ee.assign(label=ee["nace_r2"].map(nace_labels()).fillna(""))
+    ee = ee.sort_values(["change", "lq_end"], ascending=[True, False])
+    return ee[["nace_r2", "label", "lq_start", "lq_end", "change"]].reset_index(drop=True)
+
+
+def cluster_profile(
+    employment: pd.DataFrame, territory: nuts.Territory, year: int, *, min_stars: int = 1
+) -> pd.DataFrame:
+    """The territory's divisions with European Cluster Observatory stars, among NUTS 2 regions.
+
+    One star each for size (top 10 % of regions by share of the division's European
+    employment), specialisation (LQ ≥ 2) and focus (top 10 % by share of the region's
+    employment); see :func:`clusterix_lib.clusters.cluster_stars`. Columns ``nace_r2, label,
+    value, lq, size, focus, stars, strong``, most stars first.
+    """
+    panel = comparison_panel(employment, territory)
+    panel = panel[panel["year"] == year]
+    stars = _quiet(clusters.cluster_stars, panel)
+    own = stars[(stars["geo"] == panel_code(territory)) & (stars["stars"] >= min_stars)].copy()
+    own["label"] = own["nace_r2"].map(nace_labels()).fillna("")
+    own = own.sort_values(["stars", "lq"], ascending=[False, False])
+    return own[["nace_r2", "label", "value", "lq", "size", "focus", "stars", "strong"]].reset_index(drop=True)

@@ -1,0 +1,83 @@
+"""Smart-profile sections on the committed extract, recomputed with plain pandas where it is cheap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clusterix_lib import datasets, nuts, profile
+from clusterix_lib import smart_profile as sp
+
+
+@pytest.fixture(scope="module")
+def employment():
+    return datasets.employment()
+
+
+@pytest.fixture(scope="module")
+def cz08(employment):
+    return profile.employment_profile(employment, "CZ08", year=2014)["territory"]
+
+
+def test_comparison_panel_adds_a_nuts1_territory_once(employment):
+    be2 = profile.employment_profile(employment, "BE2")["territory"]
+    panel = sp.comparison_panel(employment, be2)
+    assert (panel["geo"] == "BE2").any()
+    assert set(panel["geo"].str.len()) == {3, 4}  # NUTS 2 regions plus BE2 itself
+    assert not panel.duplicated(["year", "geo", "nace_r2"]).any()
+    se = profile.employment_profile(employment, "SE224")["territory"]
+    assert set(sp.comparison_panel(employment, se)["geo"].str.len()) == {4}  # SE22 stands for Skåne
+
+
+def test_krugman_and_entropy_by_hand(employment, cz08):
+    table = sp.structure_position(employment, cz08, 2014).set_index("measure")
+    e = employment[(employment["year"] == 2014) & employment["value"].notna()]
+    region = e[e["geo"] == "CZ08"].set_index("nace_r2")["value"]
+    eu = e[e["geo"].isin(profile.country_group())].groupby("nace_r2")["value"].sum()
+    eu = eu[eu.index.isin(region.index)]
+    s, s_eu = region / region.sum(), eu / eu.sum()
+    krugman = (s - s_eu.reindex(s.index)).abs().sum()
+    assert table.loc["krugman", "value"] == pytest.approx(krugman, rel=1e-9)
+    p = s[s > 0]
+    assert table.loc["entropy", "value"] == pytest.approx(-(p * np.log2(p)).sum(), rel=1e-9)
+    sec = p.groupby(p.index.str[0]).sum()
+    assert table.loc["unrelated_variety", "value"] == pytest.approx(-(sec * np.log2(sec)).sum(), rel=1e-9)
+    # ranks are among the NUTS 2 regions with a value that year
+    assert 1 <= table.loc["krugman", "rank"] <= table.loc["krugman", "of"] <= 300
+    assert 0 <= table.loc["krugman", "percentile"] <= 100
+
+
+def test_specialisation_changes_match_lq_threshold(employment, cz08):
+    changes = sp.specialisation_changes(employment, cz08, 2008, 2014)
+    assert set(changes["change"]) <= {"entry", "exit"}
+    entries = changes[changes["change"] == "entry"]
+    assert (entries["lq_start"] < 1).all() and (entries["lq_end"] >= 1).all()
+    exits = changes[changes["change"] == "exit"]
+    assert (exits["lq_start"] >= 1).all() and (exits["lq_end"] < 1).all()
+    # recompute the LQ of one entry with the profile of each year
+    if len(entries):
+        code = entries["nace_r2"].iloc[0]
+        for year, col in ((2008, "lq_start"), (2014, "lq_end")):
+            t = profile.employment_profile(employment, "CZ08", year=year)["table"].set_index("nace_r2")
+            assert entries[col].iloc[0] == pytest.approx(t.loc[code, "lq"], rel=1e-9)
+
+
+def test_cluster_profile_basic_metals_in_moravia_silesia(employment, cz08):
+    stars = sp.cluster_profile(employment, cz08, 2014)
+    c24 = stars.set_index("nace_r2").loc["C24"]
+    assert c24["stars"] == 3 and bool(c24["strong"])
+    assert stars["stars"].is_monotonic_decreasing
+    # the size star: CZ08's share of European (NUTS 2 panel) basic-metals employment
+    e = employment[(employment["year"] == 2014) & (employment["geo"].str.len() == 4)]
+    c24_all = e[e["nace_r2"] == "C24"].dropna(subset=["value"])
+    assert c24["size"] == pytest.approx(
+        c24_all.loc[c24_all["geo"] == "CZ08", "value"].iloc[0] / c24_all["value"].sum(), rel=1e-9
+    )
+
+
+def test_position_of_a_region_without_figures_is_nan():
+    t = pd.DataFrame({"geo": ["A", "B"], "x": [1.0, 2.0]})
+    out = sp._position(t, "C", ["x"])
+    assert np.isnan(out["value"].iloc[0]) and out["of"].iloc[0] == 2
+    assert nuts.nuts_level("CZ08") == 2
