@@ -916,7 +916,7 @@ def consensus_movement(scores: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
     out["outside_range"] = ((out["consensus"] < out["min"]) | (out["consensus"] > out["max"])).fillna(False)
     c = _round(scores, "consensus")
     notes = c[c["comment"].str.strip() != ""].groupby("criterion")["comment"].agg(" / ".join)
-    out["dissent"] = out["criterion"].map(notes).fillna("")
+    out["dissent"] = [notes.get(c, "") for c in out["criterion"]]
     return out
 
 

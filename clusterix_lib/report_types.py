@@ -82,6 +82,8 @@ REPORT_TYPES: dict[str, ReportType] = {
     r.name: r
     for r in [
         ReportType("regional_profile", "regional_profile.ipynb", "Regional profile"),
+        ReportType("peer_review", "peer_review.ipynb", "Peer review",
+                   targets="clusterix_lib.peer_review:review_targets", key_param="review"),
     ]
 }
 

@@ -478,6 +478,11 @@ def _read_csv(fr: _FileRead, path: Path, review: PeerReview, rubric: Rubric, rou
         )
 
 
+def _rejection_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = [{c: "" if r.get(c) is None else str(r.get(c)) for c in REJECTION_COLUMNS} for r in records]
+    return pd.DataFrame(rows, columns=list(REJECTION_COLUMNS), dtype=object)
+
+
 def read_score_file(
     path: str | Path, review: PeerReview, rubric: Rubric | None = None, *, round: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -509,7 +514,7 @@ def read_score_file(
     rows["illustrative"] = False
     rows["value"] = rows["value"].astype("Int64")
     rows["na"] = rows["na"].astype(bool)
-    problems = pd.DataFrame(fr.problems).reindex(columns=list(REJECTION_COLUMNS)).fillna("")
+    problems = _rejection_table(fr.problems)
     return rows[list(SCORE_COLUMNS)], problems
 
 
@@ -669,7 +674,7 @@ def ingest(
             write_scores(current, store, rubric)
         elif not before.equals(current):  # pragma: no cover - nothing accepted means nothing changed
             raise AssertionError("store changed without accepted rows")
-    rejections = pd.DataFrame(rejected).reindex(columns=list(REJECTION_COLUMNS)).fillna("")
+    rejections = _rejection_table(rejected)
     if report_path is not None:
         atomic_write_text(report_path, rejections.to_csv(index=False, lineterminator="\n"))
     accepted = pd.concat(accepted_parts, ignore_index=True) if accepted_parts else empty_scores()
