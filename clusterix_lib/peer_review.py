@@ -471,7 +471,11 @@ def list_reviews(consortium_path: str | Path | None = None) -> pd.DataFrame:
     consortium = None
     rows = []
     for f in _review_files(reviews_dir(cpath)):
-        named = tomllib.loads(f.read_text(encoding="utf-8")).get("consortium") or default_consortium_path().name
+        try:
+            named = tomllib.loads(f.read_text(encoding="utf-8")).get("consortium") or default_consortium_path().name
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            read_review_file(f)  # raises the DataFileError naming file and line
+            raise  # pragma: no cover
         if not _same_file(f.parent.parent.parent / str(named), cpath):
             continue
         if consortium is None:

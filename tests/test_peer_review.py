@@ -364,3 +364,26 @@ def test_prioritise_todo_and_links(tmp_path):
 
 def test_paths_are_inside_the_data_folder():
     assert pr.reviews_dir() == paths.data_dir().resolve() / "peer_reviews"
+
+
+def test_broken_record_in_the_folder_is_named(tmp_path):
+    shutil.copy(default_consortium_path(), tmp_path / default_consortium_path().name)
+    (tmp_path / "peer_reviews" / "BAD-1").mkdir(parents=True)
+    (tmp_path / "peer_reviews" / "BAD-1" / "review.toml").write_text('id = "BAD-1\n', encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"not valid TOML.*BAD-1/review.toml"):
+        pr.list_reviews(tmp_path / default_consortium_path().name)
+
+
+def test_cli_list_rubrics_and_summary(capsys):
+    from clusterix_lib import cli
+
+    assert cli.main(["peer-review", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "AT12-2017" in out and "cluster_policy_maturity" in out
+    assert cli.main(["peer-review", "rubrics"]) == 0
+    assert "ris3_wheel" in capsys.readouterr().out
+    assert cli.main(["peer-review", "summary", "CZ08-2018"]) == 0
+    out = capsys.readouterr().out
+    rv = pr.load_review("CZ08-2018")
+    ag = pr.agreement(pr.load_scores(rv.scores_path), rv.rubric())
+    assert f"alpha (ordinal) {ag['alpha']:.3f}" in out and "[ILLUSTRATIVE data]" in out
