@@ -192,6 +192,7 @@ def test_default_report_is_marked_illustrative_and_shows_no_code(built):
         "Traceback",
     ):
         assert code not in body, code
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in body  # no warnings shown
     for section in (
         "Assessment and recommendations",
         "Context and challenge",
