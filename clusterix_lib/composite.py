@@ -1197,6 +1197,7 @@ class CompositeResult:
     treatment: pd.DataFrame
     spec: CompositeSpec
     params: dict[str, Any] = field(default_factory=dict)
+    imputed: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def wide_normalised(self, time: Any | None = None) -> pd.DataFrame:
         """Units x indicators table of the normalised values (one time if the data have times)."""
@@ -1275,6 +1276,7 @@ def build_index(
             hint="keep one value per unit, time and indicator",
         )
     log: list[dict] = []
+    imputed = pd.DataFrame(columns=["unit", "time", "indicator", "source_time"])
     if unknown:
         log += _log_rows("not in framework", ",".join(unknown), [""], None, ["rows dropped"])
     absent = [i for i in fw["indicator"] if i not in set(d["indicator"])]
@@ -1309,6 +1311,7 @@ def build_index(
                 parts.append(impute_panel(part, unit="unit", time="time", method=spec.impute, max_time=mt))
             d = pd.concat(parts, ignore_index=True)
             imp = d[d["imputed"]]
+            imputed = imp[["unit", "time", "indicator", "source_time"]].reset_index(drop=True)
             for ind, part in imp.groupby("indicator", sort=False):
                 log += _log_rows(
                     f"imputed ({spec.impute})",
@@ -1496,6 +1499,7 @@ def build_index(
         treatment=treatment,
         spec=spec,
         params=params,
+        imputed=imputed,
     )
 
 
