@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clusterix_lib import eurostat, nace, nuts, paths
+from clusterix_lib import collab_extracts, eurostat, nace, nuts, paths
 from clusterix_lib.errors import DataFileError
 from clusterix_lib.fileio import atomic_write_text, write_csv_deterministic
 
@@ -39,6 +39,8 @@ EUROSTAT_LICENCE = (
 )
 GISCO_LICENCE = "© EuroGeographics for the administrative boundaries; Eurostat GISCO terms of use"
 JRC_LICENCE = "European Commission reuse policy (Decision 2011/833/EU); packaged in the R package nuts (MIT)"
+CORDIS_LICENCE = "European Commission reuse policy (Decision 2011/833/EU; CC BY 4.0 on data.europa.eu)"
+KEEP_LICENCE = "no licence stated; keep.eu is run by Interact (EU-funded): cite keep.eu as the source"
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,55 @@ RAW_SOURCES: dict[str, RawSource] = {
             "Eurostat GISCO",
             GISCO_LICENCE,
             url="https://ec.europa.eu/eurostat/web/gisco/geodata/statistical-units/territorial-units-statistics",
+        ),
+        # collaboration data (issue 8): CORDIS Horizon 2020 and keep.eu Interreg; no API, shared files only
+        RawSource(
+            "h2020_participations",
+            "cordis_h2020_participations_2020-12.csv.gz",
+            "EU research projects under Horizon 2020 (2014-2020): participations",
+            "European Commission, CORDIS (Publications Office); tidied by J. Martins (GitHub zambujo/eunets)",
+            CORDIS_LICENCE,
+            "cordisH2020projects",
+            "https://data.europa.eu/data/datasets/cordish2020projects",
+            vintage="CORDIS export of 2020-12-14",
+        ),
+        RawSource(
+            "h2020_programme_parts",
+            "cordis_h2020_programme_parts_2020-12.csv.gz",
+            "Horizon 2020 programme part of each project",
+            "European Commission, CORDIS (Publications Office); tidied by J. Martins (GitHub zambujo/eunets)",
+            CORDIS_LICENCE,
+            "cordisH2020projects",
+            "https://data.europa.eu/data/datasets/cordish2020projects",
+            vintage="CORDIS export of 2020-12-14",
+        ),
+        RawSource(
+            "h2020_organisations",
+            "cordis_h2020_organisations_2017.csv.gz",
+            "Horizon 2020 organisations: names and addresses",
+            "European Commission, CORDIS (Publications Office); via GitHub spaghetti-open-data/ODFest2017",
+            CORDIS_LICENCE,
+            "cordisH2020projects",
+            "https://data.europa.eu/data/datasets/cordish2020projects",
+            vintage="CORDIS export of mid-2017",
+        ),
+        RawSource(
+            "keep_partners",
+            "keep_interreg_2014-2020_closed_partners.csv.gz",
+            "Interreg 2014-2020 closed projects: partners with NUTS regions",
+            "keep.eu (Interact programme); via GitHub pgourdongeo/Chap3_LocationalAnalysis",
+            KEEP_LICENCE,
+            url="https://keep.eu/",
+            vintage="keep.eu export of 2019 (closed projects)",
+        ),
+        RawSource(
+            "keep_projects",
+            "keep_interreg_2014-2020_closed_projects.csv.gz",
+            "Interreg 2014-2020 closed projects: dates, budget, themes",
+            "keep.eu (Interact programme); via GitHub pgourdongeo/Chap3_LocationalAnalysis",
+            KEEP_LICENCE,
+            url="https://keep.eu/",
+            vintage="keep.eu export of 2019 (closed projects)",
         ),
     ]
 }
@@ -520,6 +571,11 @@ def build_all(
     geo = build_geometry(levels)
     written[GEOMETRY_FILE] = atomic_write_text(out_dir / GEOMETRY_FILE, json.dumps(geo, separators=(",", ":")) + "\n")
 
+    say("collaboration data (CORDIS Horizon 2020, keep.eu Interreg 2014-2020)")
+    collab = collab_extracts.build_collaboration_extracts(raw, out_dir, say)
+    written.update(collab)
+    _NOT_CARRIED_DETAIL.append(collab_extracts.not_carried_over(out_dir))
+
     built = {
         REGIONS_FILE: ["nuts_codes", "nuts_names"],
         CROSSWALK_FILE: ["nuts_crosswalk"],
@@ -527,6 +583,7 @@ def build_all(
         EMPLOYMENT_FILE: ["sbs", "nuts_crosswalk"],
         INDICATORS_FILE: (["innovation"] if innovation is not None else []) + ["lfs", "nuts_crosswalk"],
         GEOMETRY_FILE: ["geometry"],
+        **collab_extracts.RAW_KEYS,
     }
     # every source row that did not make it into an extract, by reason, with the codes concerned
     detail = (

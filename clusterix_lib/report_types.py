@@ -84,6 +84,7 @@ REPORT_TYPES: dict[str, ReportType] = {
         ReportType("regional_profile", "regional_profile.ipynb", "Regional profile"),
         ReportType("peer_review", "peer_review.ipynb", "Peer review",
                    targets="clusterix_lib.peer_review:review_targets", key_param="review"),
+        ReportType("collaboration", "collaboration.ipynb", "Collaboration"),
     ]
 }
 

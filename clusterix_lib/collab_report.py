@@ -1,0 +1,201 @@
+"""Tables of the ``collaboration`` report, assembled from :mod:`clusterix_lib.collab_indicators`.
+
+The notebook narrates; these functions compute what it shows for one territory (the *focus*),
+so a test can recompute every recorded number with the same calls.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from clusterix_lib import collab_indicators as ci
+from clusterix_lib import paths
+from clusterix_lib.collaboration import Collaboration
+
+__all__ = [
+    "FocusCounts",
+    "build_issues",
+    "complementarity_ranking",
+    "ego_network",
+    "focus_counts",
+    "organisation_brokers",
+    "territory_brokers",
+]
+
+
+@dataclass(frozen=True)
+class FocusCounts:
+    """How much of a model concerns one territory."""
+
+    organisations: int  # organisations located in the territory
+    projects: int  # projects with at least one of them
+    participations: int  # their participations
+    coordinated: int  # projects one of them coordinates
+    by_sector: dict[str, int]  # organisations by sector
+
+
+def focus_counts(model: Collaboration, territory: pd.Series, focus: str) -> FocusCounts:
+    """Organisations, projects, participations and coordinated projects of the territory ``focus``.
+
+    >>> from clusterix_lib.collaboration import make_collaboration
+    >>> m = make_collaboration(pd.DataFrame({"project_id": ["p", "q"]}),
+    ...     pd.DataFrame({"org_id": ["a", "b", "c"], "sector": ["enterprise", "knowledge", "public"],
+    ...                   "country": ["AT", "AT", "CZ"]}),
+    ...     pd.DataFrame({"project_id": ["p", "p", "q"], "org_id": ["a", "c", "b"],
+    ...                   "role": ["participant", "coordinator", "coordinator"]}))
+    >>> c = focus_counts(m, m.territory(0), "AT")
+    >>> c.organisations, c.projects, c.participations, c.coordinated, c.by_sector
+    (2, 2, 2, 1, {'enterprise': 1, 'knowledge': 1})
+    """
+    orgs = model.organisations
+    located = territory.reindex(orgs["org_id"]).fillna("").to_numpy() == focus
+    ids = orgs.loc[located, "org_id"]
+    parts = model.participations[model.participations["org_id"].isin(ids)]
+    by_sector = orgs.loc[located, "sector"].value_counts().sort_index()
+    return FocusCounts(
+        organisations=int(located.sum()),
+        projects=int(parts["project_id"].nunique()),
+        participations=len(parts),
+        coordinated=int(parts.loc[parts["role"] == "coordinator", "project_id"].nunique()),
+        by_sector={str(k): int(v) for k, v in by_sector.items()},
+    )
+
+
+def ego_network(ties: pd.DataFrame, territory: pd.Series, focus: str, *, top_n: int = 12) -> pd.DataFrame:
+    """The links between ``focus``, its ``top_n`` partner territories, and among those partners.
+
+    ``ties`` are all-period organisation pairs; result as :func:`~clusterix_lib.collab_indicators.group_pair_links`
+    without links inside one territory, for :func:`clusterix_lib.collab_plots.plot_partner_network`.
+    """
+    partners = ci.partner_links(ties, territory, focus).head(top_n)["partner"].tolist()
+    keep = {focus, *partners}
+    ta = territory.reindex(ties["org_a"]).fillna("").to_numpy()
+    tb = territory.reindex(ties["org_b"]).fillna("").to_numpy()
+    sel = np.isin(ta, list(keep)) & np.isin(tb, list(keep))
+    table = ci.group_pair_links(ties[sel], territory)
+    return table[table["group_a"] != table["group_b"]].reset_index(drop=True)
+
+
+def organisation_brokers(
+    model: Collaboration, ties: pd.DataFrame, territory: pd.Series, focus: str, *, top_n: int = 10
+) -> pd.DataFrame:
+    """Gould–Fernandez roles and betweenness of the focus territory's organisations in their network.
+
+    The network: the territory's organisations, every organisation sharing a project with one of
+    them, and every link among these (``ties``: all-period pairs). Groups are territories (an
+    organisation with none is its own group ``"?"``), so gatekeepers and representatives are the
+    organisations that connect the territory with outside. Returns the focus's organisations with
+    at least one brokered path, most brokerage first: ``org_id, name, sector, gatekeeper,
+    representative, liaison, itinerant, coordinator, brokerage, betweenness, degree``.
+    """
+    located = territory.reindex(ties["org_a"]).fillna("").to_numpy() == focus
+    located_b = territory.reindex(ties["org_b"]).fillna("").to_numpy() == focus
+    ego = pd.Index(
+        pd.unique(
+            np.concatenate(
+                [ties["org_a"].to_numpy()[located | located_b], ties["org_b"].to_numpy()[located | located_b]]
+            )
+        )
+    )
+    sub = ties[ties["org_a"].isin(ego) & ties["org_b"].isin(ego)]
+    columns = [
+        "org_id",
+        "name",
+        "sector",
+        "gatekeeper",
+        "representative",
+        "liaison",
+        "itinerant",
+        "coordinator",
+        "brokerage",
+        "betweenness",
+        "degree",
+    ]
+    if sub.empty:
+        return pd.DataFrame(columns=columns)
+    groups = territory.reindex(ego).fillna("").replace("", "?")
+    roles = ci.brokerage_roles(sub, groups, source="org_a", target="org_b")
+    cent = ci.centrality(sub, source="org_a", target="org_b", nodes=ego)
+    out = roles.merge(cent[["node", "betweenness", "degree"]], on="node").rename(columns={"node": "org_id"})
+    out = out[out["group"] == focus]
+    attrs = model.organisations.set_index("org_id")
+    out["name"] = attrs["name"].reindex(out["org_id"]).to_numpy()
+    out["sector"] = attrs["sector"].reindex(out["org_id"]).to_numpy()
+    out = out[out["brokerage"] > 0].sort_values(["brokerage", "betweenness", "org_id"], ascending=[False, False, True])
+    return out[columns].head(top_n).reset_index(drop=True)
+
+
+def territory_brokers(ties: pd.DataFrame, territory: pd.Series, groups: pd.Series) -> pd.DataFrame:
+    """Brokerage roles, degree and betweenness of territories in the territory network.
+
+    Nodes are territories (links inside one are left out), edges join territories with at least
+    one link; ``groups`` gives each territory's group (e.g. CORDIS country groups eu15, eu13,
+    ac, tc). One row per territory, most betweenness first.
+    """
+    table = ci.group_pair_links(ties, territory)
+    edges = table[table["group_a"] != table["group_b"]]
+    nodes = pd.Index(sorted(set(edges["group_a"]) | set(edges["group_b"])))
+    g = groups.reindex(nodes).fillna("other")
+    roles = ci.brokerage_roles(edges, g, source="group_a", target="group_b")
+    cent = ci.centrality(edges, source="group_a", target="group_b", weight="links", nodes=nodes)
+    out = roles.merge(cent, on="node").rename(columns={"node": "territory"})
+    return out.sort_values(["betweenness", "territory"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def build_issues(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """The problems the last ``clusterix data build`` found in the raw collaboration files
+    (``data/collaboration_issues.csv``: ``extract, issue, rows, action, examples``)."""
+    from clusterix_lib.collab_extracts import ISSUE_COLUMNS, ISSUES_FILE
+
+    p = Path(data_dir or paths.data_dir()) / ISSUES_FILE
+    if not p.is_file():
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    return pd.read_csv(p, dtype={"examples": str}, keep_default_na=False)
+
+
+#: Function names tried in :mod:`clusterix_lib.complementarity` (built by another issue).
+RANKING_FUNCTIONS = ("partner_ranking", "rank_partners", "complementarity_ranking", "ranking")
+_PARTNER_COLUMNS = ("partner", "region_b", "other", "region", "geo", "code")
+_SCORE_COLUMNS = ("score", "complementarity", "total", "overall")
+
+
+def complementarity_ranking(code: str) -> tuple[pd.DataFrame | None, str]:
+    """The complementarity ranking of ``code``'s partner regions, if :mod:`clusterix_lib.complementarity` gives one.
+
+    Returns ``(table, note)``: ``table`` has ``partner`` and ``score`` (higher = more
+    complementary), or is ``None`` with ``note`` saying why (module not there yet, or its
+    ranking not readable here).
+    """
+    if importlib.util.find_spec("clusterix_lib.complementarity") is None:
+        return None, (
+            "The complementarity ranking (which regions have the most complementary competences) is being "
+            "built in clusterix_lib.complementarity; once it exists, this section compares it with the "
+            "collaborations above."
+        )
+    module = importlib.import_module("clusterix_lib.complementarity")
+    for fname in RANKING_FUNCTIONS:
+        fn = getattr(module, fname, None)
+        if fn is None:
+            continue
+        try:
+            table = fn(code)
+        except Exception as exc:  # noqa: BLE001 - another module's API; report, do not fail the report
+            return None, f"clusterix_lib.complementarity.{fname}({code!r}) failed here: {exc}"
+        if isinstance(table, pd.DataFrame):
+            pcol = next((c for c in _PARTNER_COLUMNS if c in table.columns), None)
+            scol = next((c for c in _SCORE_COLUMNS if c in table.columns), None)
+            if pcol and scol:
+                out = table[[pcol, scol]].rename(columns={pcol: "partner", scol: "score"})
+                out = out[out["partner"] != code]
+                return out.reset_index(drop=True), f"Ranking from clusterix_lib.complementarity.{fname}."
+    return None, (
+        "clusterix_lib.complementarity exists but offers none of "
+        f"{', '.join(RANKING_FUNCTIONS)} returning a table with a partner and a score column; "
+        "the comparison will appear once it does."
+    )
