@@ -47,7 +47,8 @@ locations): a dense batched eigen-solver for all periods at once up to 100 rows,
 :math:`k_c = D^{-1} M k_p`, as in Stata.
 
 **Sign** (``sign=``): eigenvectors have no sign. ``"diversity"`` (Harvard, default) makes ECI
-correlate positively with diversity; ``"reflections"`` aligns it with the method of reflections
+correlate positively with diversity (when every location is equally diverse: negatively with the
+mean ubiquity of the sectors it holds); ``"reflections"`` aligns it with the method of reflections
 after 20 steps (EconGeo ``kci``); a :class:`pandas.Series` of a location attribute indexed by
 location (or by (time, location)) aligns it with that (e.g. GDP per head).
 
@@ -283,6 +284,15 @@ def _masked_moments(v: np.ndarray, valid: np.ndarray, sd: SdConvention, n_long: 
     return mean, s
 
 
+def _masked_cov(a: np.ndarray, b: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Covariance (sum of centred products) of a and b over the valid finite entries of each period."""
+    ok = valid & np.isfinite(a) & np.isfinite(b)
+    n = np.maximum(ok.sum(axis=1, keepdims=True), 1)
+    ca = np.where(ok, a - np.where(ok, a, 0.0).sum(1, keepdims=True) / n, 0.0)
+    cb = np.where(ok, b - np.where(ok, b, 0.0).sum(1, keepdims=True) / n, 0.0)
+    return (ca * cb).sum(axis=1)
+
+
 def _second_dense(b: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
     """Second eigenpair of BᵀB (side "p") or BBᵀ (side "l") for all periods: batched eigh."""
     g = np.matmul(b.transpose(0, 2, 1), b) if side == "p" else np.matmul(b, b.transpose(0, 2, 1))
@@ -386,26 +396,25 @@ def eigenvector_arrays(
     kc = np.where(vl, kc, np.nan)
     kp = np.where(vp, kp, np.nan)
     # sign
+    refs: list[np.ndarray] = []
     if isinstance(sign, str):
         _choice("sign", sign, ("diversity", "reflections", "none"))
         if sign == "diversity":
-            ref = k
+            # ties (every location equally diverse): fall back on minus the mean ubiquity of the
+            # sectors held (reflection step 1): a location of rare sectors is the complex one
+            refs = [k, -reflections_arrays(m, 1)[0][1]]
         elif sign == "reflections":
-            ref = reflections_arrays(m, 20)[0][20]
-        else:
-            ref = None
+            refs = [reflections_arrays(m, 20)[0][20]]
     else:
-        ref = np.asarray(sign, dtype=float)
-    if ref is not None:
-        ok = vl & np.isfinite(ref)
-        n_ok = np.maximum(ok.sum(axis=1, keepdims=True), 1)
-        kc0 = np.where(ok, kc, 0.0)
-        r0 = np.where(ok, ref, 0.0)
-        cov = (
-            np.where(ok, kc - kc0.sum(1, keepdims=True) / n_ok, 0)
-            * np.where(ok, ref - r0.sum(1, keepdims=True) / n_ok, 0)
-        ).sum(1)
-        s = np.where(cov < 0, -1.0, 1.0)
+        refs = [np.asarray(sign, dtype=float)]
+    if refs:
+        s = np.zeros(t_n)
+        for ref in refs:
+            cov = _masked_cov(kc, ref, vl)
+            scale = np.sqrt(_masked_cov(kc, kc, vl) * _masked_cov(ref, ref, vl))
+            decided = (s == 0) & (np.abs(cov) > 1e-9 * scale)
+            s[decided] = np.sign(cov[decided])
+        s[s == 0] = 1.0
         kc = kc * s[:, None]
         kp = kp * s[:, None]
     if n_long is None:
@@ -881,7 +890,9 @@ def compute(
     dens = np.matmul(levels, w)
     # COI and COG on the unnormalised kp; sectors outside the eigenproblem contribute nothing
     kp0 = np.nan_to_num(eig["kp"], nan=0.0)
-    coi_raw = np.einsum("tlp,tp->tl", dens, kp0) - np.einsum("tlp,tlp,tp->tl", dens, m, kp0)
+    d0 = np.nan_to_num(dens) if np.isnan(w).any() else dens  # sectors related to nothing add nothing
+    coi_raw = np.einsum("tlp,tp->tl", d0, kp0) - np.einsum("tlp,tlp,tp->tl", d0, m, kp0)
+    del d0
     vl = k > 0
     coi_mean, coi_sd = _masked_moments(coi_raw, vl, sd, n_long.astype(float))
     coi = np.where(vl, (coi_raw - coi_mean[:, None]) / coi_sd[:, None], np.nan)

@@ -49,8 +49,9 @@ kept (``knn_ties="all"``), so more than *k* may enter. py-ecomplexity (≤ 0.5.3
 it sums the *unweighted* presences of the neighbours, giving integer "densities" (its issue #35).
 ``knn_ties="stata"`` reproduces Stata's ``knn()`` outputs: its threshold is the *k*-th largest
 proximity after a round trip through :math:`1 + \varphi` in floating point, which sometimes lands
-one step above the *k*-th value -- every sector tied at it is then dropped (reverse-engineered from
-the fixtures, which it matches to 4e-16; Stata's code for it is not public).
+one step above the *k*-th value -- every sector tied at it is then dropped, and a sector left with
+no neighbour at all gets density 0 (reverse-engineered from the fixtures, which it matches to
+4e-16; the Stata code behind it is not in the public repository's history we checked).
 
 **Significance of co-occurrence** (:func:`cooccurrence_significance`): the null model keeps every
 sector's ubiquity and the number of locations *N* in the period fixed and places each sector in a
@@ -294,15 +295,20 @@ def density_array(
     n_p = w.shape[-1]
     if not diagonal:
         _set_diagonal(w, 0.0)
+    emptied = None
     if knn is not None:
         keep = _neighbour_mask(w, int(knn), knn_ties)
         if diagonal:
             idx = np.arange(n_p)
             keep[:, idx, idx] = True
+        before = w.sum(axis=2, keepdims=True) > 0
         w *= keep
+        emptied = before & ~(w.sum(axis=2, keepdims=True) > 0)  # Stata's rule dropped every neighbour
     total = w.sum(axis=2, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = w / total  # rows of isolated sectors become NaN -> NaN density
+    if emptied is not None and emptied.any():
+        w[np.broadcast_to(emptied, w.shape)] = 0.0  # ... Stata then reports density 0
     w = w.transpose(0, 2, 1)
     if weights:
         return w
