@@ -15,7 +15,9 @@ export OPENBLAS_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help env reports report test test-unit test-notebooks lab data bench lint clean distclean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help env browser reports report test test-unit test-notebooks lab data bench bench-site lint clean distclean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -36,7 +38,21 @@ reports: $(STAMP) ## build every report of the consortium into build/reports (op
 report: $(STAMP) ## build one report: make report REGION=CZ08 [REPORT=regional_profile]
 	$(BIN)/clusterix report $(REPORT) --region $(REGION)
 
-test: test-unit test-notebooks ## run every test (library, pipeline, reports, notebooks)
+# The browser tests drive Debian's chromium through Playwright (a Playwright browser download is not
+# possible here). Installed when missing if we are root with apt-get; otherwise the tests skip, saying why.
+browser: ## install Debian's chromium for the browser tests when it is missing (root + apt-get)
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium for the browser tests (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } || \
+	  echo "note: could not install chromium with apt-get: the browser tests will be skipped"; \
+	else \
+	  echo "note: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get):"; \
+	  echo "      the browser tests will be skipped. Install it with: sudo apt-get install chromium"; \
+	fi
+
+test: browser test-unit test-notebooks ## run every test (library, pipeline, reports, browser, notebooks)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest
@@ -56,11 +72,14 @@ bench: $(STAMP) ## time the default report batch and the indicator engine agains
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_reports.py
 
+bench-site: $(STAMP) ## time every EU NUTS 2 regional profile (~240), the floor, and a no-change rebuild
+	$(BIN)/python benchmarks/bench_reports.py --all-nuts2 --workers $(JOBS)
+
 lint: $(STAMP) ## ruff over the library, tests and notebooks
 	$(BIN)/ruff check clusterix_lib tests benchmarks notebooks
 
 clean: ## remove build output
-	rm -rf build .pytest_cache
+	rm -rf build .pytest_cache test-results
 
 distclean: clean ## also remove the virtual environment
 	rm -rf $(VENV)

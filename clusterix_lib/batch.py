@@ -24,9 +24,13 @@ Design
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
+import logging
 import os
+import queue
+import select
 import shutil
 import signal
 import subprocess
@@ -34,7 +38,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -46,7 +49,6 @@ from clusterix_lib.paths import reports_dir
 from clusterix_lib.reporting import (
     _in,
     _running_cell,
-    escape,
     one_line,
     output_paths,
     remove_outputs,
@@ -60,6 +62,12 @@ Status = Literal["ok", "failed", "timeout"]
 
 #: Seconds between SIGTERM and SIGKILL when a report times out.
 KILL_GRACE = 3.0
+#: Seconds a new worker process may take to import papermill and nbconvert.
+WORKER_START_TIMEOUT = 120.0
+#: Reports a worker process renders before it is replaced by a fresh one.
+WORKER_MAX_JOBS = 40
+#: Seconds between saves of the manifest during a batch.
+MANIFEST_SAVE_EVERY = 10.0
 
 
 @dataclass
@@ -112,6 +120,9 @@ class JobOutcome:
     failed_ipynb: Path | None = None
     records: dict[str, Any] = field(default_factory=dict)
     log: str = ""  #: tail of the worker's stderr/stdout (diagnostics)
+    skipped: bool = False  #: up to date: not rebuilt (see ``run_batch(manifest=...)``)
+    level: str | None = None  #: confidentiality level of the build
+    built: str | None = None  #: when the report's files were built (ISO, UTC)
 
     @property
     def ok(self) -> bool:
@@ -259,9 +270,11 @@ def _salvage_partial(stem: Path, started: float) -> Path | None:
     return kept
 
 
-def _tail(path: Path, limit: int = 4000) -> str:
+def _tail(path: Path, limit: int = 4000, offset: int = 0) -> str:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
     return text[-limit:]
@@ -275,127 +288,342 @@ def _last_error_line(log: str) -> str | None:
     return None
 
 
-class _Runner:
-    """Runs jobs in worker processes; remembers the live ones so they can be killed."""
+class _WarmWorker:
+    """A long-lived worker process that renders one report at a time.
 
-    def __init__(self, tmp: Path, timeout: float, timeout_cell: float | None, kernel_name: str):
+    ``python -m clusterix_lib.batch _serve FD`` imports papermill and nbconvert and compiles the
+    HTML template once, then reads job-spec paths from its stdin; after each job it writes the
+    result file and ``done`` on the pipe ``FD``. Every report still gets a fresh kernel (its own
+    process); only the worker's imports are reused. A worker that times out is killed with its
+    kernel (:func:`_kill_tree`) and a new one is started for the next report; workers are also
+    replaced after :data:`WORKER_MAX_JOBS` reports (long-lived ZMQ clients leak a little).
+    """
+
+    def __init__(self, tmp: Path, env: Mapping[str, str], name: str):
         self.tmp = tmp
-        self.timeout = timeout
-        self.timeout_cell = timeout_cell
-        self.kernel_name = kernel_name
-        self.env = _child_env(tmp / "runtime")
-        self.live: set[subprocess.Popen] = set()
+        self.env = dict(env)
+        self.name = name
+        self.proc: subprocess.Popen | None = None
+        self.rfd: int | None = None
+        self.jobs = 0
+        self.log_path = tmp / f"{name}.log"
         self.lock = threading.Lock()
-        self.stopping = False
 
-    def kill_all(self) -> None:
-        with self.lock:
-            self.stopping = True
-            procs = list(self.live)
-        for proc in procs:
-            _kill_tree(proc)
-
-    def run(self, index: int, job: ReportJob, params: dict[str, Any]) -> JobOutcome:
-        t0 = time.perf_counter()
-        started = time.time()
-        stem = job.output_stem.resolve()
-        spec_path = self.tmp / f"job{index}.json"
-        result_path = self.tmp / f"job{index}.result.json"
-        log_path = self.tmp / f"job{index}.log"
-        header = {"title": job.title, "report_type": job.report_type, **job.header}
-        spec = {
-            "notebook": str(job.notebook.resolve()),
-            "output_stem": str(stem),
-            "params": params,
-            "header": header,
-            "timeout_cell": self.timeout_cell,
-            "kernel_name": self.kernel_name,
-            "result": str(result_path),
-        }
-        spec_path.write_text(json.dumps(spec, default=str), encoding="utf-8")
-        with open(log_path, "wb") as log:
-            with self.lock:  # no new worker once kill_all() has run
-                if self.stopping:
-                    return JobOutcome(
-                        job, "failed", 0.0, error="batch interrupted before this report ran"
-                    )
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "clusterix_lib.batch", "_run-one", str(spec_path)],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=self.env,
-                    start_new_session=True,
-                )
-                self.live.add(proc)
-            try:
-                proc.wait(timeout=self.timeout)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                _kill_tree(proc)
-                timed_out = True
-            finally:
-                with self.lock:
-                    self.live.discard(proc)
-        seconds = time.perf_counter() - t0
-        log_text = _tail(log_path)
-        if timed_out:
-            kept = _salvage_partial(stem, started)
-            at, where = "", ""
-            if kept:
-                cell, count = _running_cell(kept)
-                at = f" while running cell {cell + 1}{_in(count)}" if cell is not None else ""
-                where = f"; partial notebook kept at {kept}"
-            return JobOutcome(
-                job,
-                "timeout",
-                seconds,
-                error=f"{job.notebook.name} timed out after {self.timeout:g} s (per-report "
-                f"limit){at}{where}",
-                failed_ipynb=kept,
-                log=log_text,
-            )
+    # -- process management -------------------------------------------------------------
+    def _start(self) -> None:
+        rfd, wfd = os.pipe()
+        log = open(self.log_path, "ab")
         try:
-            result = json.loads(result_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            kept = _salvage_partial(stem, started)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "clusterix_lib.batch", "_serve", str(wfd)],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                start_new_session=True,
+                pass_fds=(wfd,),
+            )
+        finally:
+            os.close(wfd)
+            log.close()
+        self.rfd = rfd
+        self.jobs = 0
+        line = self._read_line(WORKER_START_TIMEOUT)
+        if line != "ready":
+            log_text = _tail(self.log_path)
+            self.stop(kill=True)
             detail = _last_error_line(log_text) or "no message"
-            status = "interrupted" if self.stopping else f"exited with status {proc.returncode}"
-            return JobOutcome(
-                job,
-                "failed",
-                seconds,
-                error=f"report worker {status}: {detail}",
-                failed_ipynb=kept,
-                log=log_text,
-            )
-        if result.get("status") == "ok":
-            paths = output_paths(stem)
-            return JobOutcome(
-                job,
-                "ok",
-                seconds,
-                html=paths["html"],
-                ipynb=paths["ipynb"],
-                json=paths["json"],
-                records=result.get("records") or {},
-                log=log_text,
-            )
-        failed = result.get("failed_ipynb")
+            raise _WorkerStartError(f"the report worker did not start ({line or 'no answer'}): {detail}")
+
+    def _read_line(self, timeout: float) -> str | None:
+        """A line from the worker's pipe; None on timeout, "" on EOF (the worker died)."""
+        assert self.rfd is not None
+        deadline = time.monotonic() + timeout
+        buf = b""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self.rfd], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(self.rfd, 256)
+            if not chunk:
+                return ""
+            buf += chunk
+            if b"\n" in buf:
+                return buf.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+
+    def stop(self, *, kill: bool = False) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            if kill:
+                _kill_tree(proc)
+            else:
+                try:
+                    if proc.stdin:
+                        proc.stdin.close()
+                    proc.wait(timeout=10)
+                except (OSError, subprocess.TimeoutExpired):
+                    _kill_tree(proc)
+            if proc.stdin and not proc.stdin.closed:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+        if self.rfd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.rfd)
+            self.rfd = None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    # -- one job --------------------------------------------------------------------------
+    def run(self, spec: Mapping[str, Any], timeout: float, stopping: Callable[[], bool] = lambda: False) -> dict:
+        """Render ``spec`` (see :func:`_run_one`) within ``timeout`` seconds.
+
+        Returns the worker's result dict, or ``{"status": "timeout"}`` / ``{"status": "died",
+        "returncode": N}`` when the worker had to be killed or exited; ``"log"`` holds the tail of
+        what the worker and its kernel printed during this job.
+        """
+        with self.lock:
+            if not self.alive() or self.jobs >= WORKER_MAX_JOBS:
+                self.stop(kill=not self.alive())
+                if stopping():
+                    return {"status": "interrupted"}
+                self._start()
+            assert self.proc is not None and self.proc.stdin is not None
+            self.jobs += 1
+            tag = f"{os.getpid()}-{id(spec)}-{self.jobs}"
+            spec_path = self.tmp / f"{self.name}-{tag}.json"
+            result_path = self.tmp / f"{self.name}-{tag}.result.json"
+            spec_path.write_text(json.dumps({**spec, "result": str(result_path)}, default=str), encoding="utf-8")
+            offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+            try:
+                self.proc.stdin.write(f"{spec_path}\n".encode())
+                self.proc.stdin.flush()
+                line = self._read_line(timeout)
+            except OSError:
+                line = ""
+            log_text = _tail(self.log_path, offset=offset)
+            if line is None:
+                self.stop(kill=True)
+                return {"status": "timeout", "log": log_text}
+            if line != "done":
+                code = self.proc.poll() if self.proc else None
+                self.stop(kill=True)
+                return {"status": "died", "returncode": code, "log": log_text}
+            try:
+                result = json.loads(result_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                result = {"status": "failed", "error": f"unreadable worker result: {exc}"}
+            finally:
+                spec_path.unlink(missing_ok=True)
+                result_path.unlink(missing_ok=True)
+            result["log"] = log_text
+            return result
+
+
+class _WorkerStartError(RuntimeError):
+    pass
+
+
+def _spec(job: ReportJob, params: dict[str, Any], stem: Path, settings: Mapping[str, Any]) -> dict[str, Any]:
+    header = {"title": job.title, "report_type": job.report_type, **job.header}
+    return {
+        "notebook": str(job.notebook.resolve()),
+        "output_stem": str(stem),
+        "params": params,
+        "header": header,
+        "timeout_cell": settings["timeout_cell"],
+        "kernel_name": settings["kernel_name"],
+        "level": settings["level"],
+    }
+
+
+def _execute(
+    worker: _WarmWorker,
+    job: ReportJob,
+    params: dict[str, Any],
+    stem: Path,
+    settings: Mapping[str, Any],
+    stopping: Callable[[], bool] = lambda: False,
+) -> dict[str, Any]:
+    """Run one job on ``worker`` and turn every way it can end into a result dict.
+
+    ``{"status": "ok"|"failed"|"timeout", "seconds", "error", "failed_ipynb", "records", "log"}``;
+    after a timeout or a dead worker the partial notebook becomes ``{stem}.failed.ipynb`` and no
+    final file remains. Shared by the local pool and the Dask tasks.
+    """
+    t0 = time.perf_counter()
+    started = time.time()
+    timeout = float(settings["timeout"])
+    try:
+        res = worker.run(_spec(job, params, stem, settings), timeout, stopping)
+    except _WorkerStartError as exc:
+        res = {"status": "failed", "error": str(exc), "log": ""}
+    seconds = time.perf_counter() - t0
+    status = res.get("status")
+    log_text = res.get("log", "")
+    if status == "interrupted":
+        return {"status": "failed", "seconds": 0.0, "error": "batch interrupted before this report ran"}
+    if status == "timeout":
+        kept = _salvage_partial(stem, started)
+        at, where = "", ""
+        if kept:
+            cell, count = _running_cell(kept)
+            at = f" while running cell {cell + 1}{_in(count)}" if cell is not None else ""
+            where = f"; partial notebook kept at {kept}"
+        return {
+            "status": "timeout",
+            "seconds": seconds,
+            "error": f"{job.notebook.name} timed out after {timeout:g} s (per-report limit){at}{where}",
+            "failed_ipynb": str(kept) if kept else None,
+            "log": log_text,
+        }
+    if status == "died":
+        kept = _salvage_partial(stem, started)
+        detail = _last_error_line(log_text) or "no message"
+        why = "interrupted" if stopping() else f"exited with status {res.get('returncode')}"
+        return {
+            "status": "failed",
+            "seconds": seconds,
+            "error": f"report worker {why}: {detail}",
+            "failed_ipynb": str(kept) if kept else None,
+            "log": log_text,
+        }
+    if status == "ok":
+        return {
+            "status": "ok",
+            "seconds": seconds,
+            "records": res.get("records") or {},
+            "timings": res.get("timings") or {},
+            "log": log_text,
+        }
+    return {
+        "status": "failed",
+        "seconds": seconds,
+        "error": res.get("error") or "unknown error",
+        "failed_ipynb": res.get("failed_ipynb"),
+        "log": log_text,
+    }
+
+
+def _outcome(job: ReportJob, stem: Path, res: Mapping[str, Any], level: str | None) -> JobOutcome:
+    if res["status"] == "ok":
+        paths = output_paths(stem)
         return JobOutcome(
             job,
-            "failed",
-            seconds,
-            error=result.get("error") or "unknown error",
-            failed_ipynb=Path(failed) if failed else None,
-            log=log_text,
+            "ok",
+            float(res.get("seconds") or 0.0),
+            html=paths["html"],
+            ipynb=paths["ipynb"],
+            json=paths["json"],
+            records=res.get("records") or {},
+            log=res.get("log", ""),
+            level=level,
         )
+    failed = res.get("failed_ipynb")
+    return JobOutcome(
+        job,
+        res["status"],
+        float(res.get("seconds") or 0.0),
+        error=res.get("error") or "unknown error",
+        failed_ipynb=Path(failed) if failed else None,
+        log=res.get("log", ""),
+        level=level,
+    )
+
+
+class _LocalPool:
+    """``workers`` warm worker processes on this machine, one thread driving each."""
+
+    def __init__(self, tmp: Path, n: int):
+        env = _child_env(tmp / "runtime")
+        self.workers = [_WarmWorker(tmp, env, f"worker{i}") for i in range(n)]
+        self.free: queue.SimpleQueue[_WarmWorker] = queue.SimpleQueue()
+        for w in self.workers:
+            self.free.put(w)
+        self.stopping = False
+
+    def run(self, job: ReportJob, params: dict[str, Any], settings: Mapping[str, Any]) -> JobOutcome:
+        if self.stopping:
+            return JobOutcome(job, "failed", 0.0, error="batch interrupted before this report ran")
+        worker = self.free.get()
+        try:
+            stem = job.output_stem.resolve()
+            res = _execute(worker, job, params, stem, settings, lambda: self.stopping)
+        finally:
+            self.free.put(worker)
+        return _outcome(job, stem, res, settings["level"])
+
+    def kill_all(self) -> None:
+        self.stopping = True
+        for w in self.workers:
+            if w.proc is not None:
+                _kill_tree(w.proc)
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.stop()
 
 
 def _progress_enabled(progress: bool | str) -> bool:
     if progress == "always":
         return True
     return bool(progress) and sys.stderr.isatty()
+
+
+def _settings(timeout: float, timeout_cell: float | None, kernel_name: str, level: str) -> dict[str, Any]:
+    return {
+        "timeout": float(timeout),
+        "timeout_cell": timeout_cell if timeout_cell is not None else min(600.0, float(timeout)),
+        "kernel_name": kernel_name,
+        "level": level,
+    }
+
+
+def _run_local(
+    todo: list[tuple[int, ReportJob, dict[str, Any]]],
+    n_workers: int,
+    settings: Mapping[str, Any],
+    on_done: Callable[[int, JobOutcome], None],
+) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="clusterix-batch-"))
+    (tmp / "runtime").mkdir()
+    pool = _LocalPool(tmp, n_workers)
+    threads = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="clusterix-report")
+    try:
+        futures = {threads.submit(pool.run, job, params, settings): i for i, job, params in todo}
+        for fut in as_completed(futures):
+            on_done(futures[fut], fut.result())
+    except BaseException:
+        pool.kill_all()
+        threads.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        threads.shutdown(wait=True)
+        pool.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _skipped_outcome(job: ReportJob, stem: Path, entry: Mapping[str, Any]) -> JobOutcome:
+    paths = output_paths(stem)
+    try:
+        sidecar = json.loads(paths["json"].read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        sidecar = {}
+    return JobOutcome(
+        job,
+        "ok",
+        0.0,
+        html=paths["html"],
+        ipynb=paths["ipynb"],
+        json=paths["json"],
+        records=sidecar.get("records") or {},
+        skipped=True,
+        level=entry.get("level"),
+        built=sidecar.get("built") or entry.get("built"),
+    )
 
 
 def run_batch(
@@ -407,18 +635,24 @@ def run_batch(
     timeout_cell: float | None = None,
     validators: Mapping[str, Callable[[Any], Any]] | None = None,
     kernel_name: str = "python3",
+    level: str | None = None,
+    manifest: str | Path | None = None,
+    force: bool = False,
+    scheduler: str | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> list[JobOutcome]:
-    """Build every report, each in its own process, ``workers`` at a time.
+    """Build every report, each with its own kernel, ``workers`` at a time.
 
     Parameters
     ----------
     jobs
         The reports to build.
     workers
-        Parallel worker processes (default ``os.cpu_count()``; never more than the jobs).
+        Parallel workers (default ``os.cpu_count()``; never more than the jobs). Locally, warm
+        worker processes; with ``scheduler="local"`` the size of the local Dask cluster.
     timeout
-        Wall-clock limit per report in seconds (worker start, kernel, execution, export);
-        on expiry the worker and its kernel are killed and the outcome is ``"timeout"``.
+        Wall-clock limit per report in seconds (kernel, execution, export); on expiry the
+        worker and its kernel are killed and the outcome is ``"timeout"``.
     progress
         tqdm bar on stderr: ``True`` shows it on a terminal only, ``"always"`` forces it,
         ``False`` hides it.
@@ -428,6 +662,24 @@ def run_batch(
         Custom parameter validators, see :func:`clusterix_lib.reporting.validate_parameters`.
     kernel_name
         Kernel for every report (``"python3"``: this interpreter's environment).
+    level
+        Confidentiality level of the build (default ``public``, see
+        :mod:`clusterix_lib.confidentiality`); every report states it and shows nothing above it.
+    manifest
+        Path of the build manifest (:mod:`clusterix_lib.manifest`), e.g.
+        ``build/reports/manifest.json``. When given, a report whose inputs are unchanged and
+        whose files are intact is not rebuilt (outcome ``ok`` with ``skipped=True``), the
+        manifest is updated, and the site folder is locked against a second build meanwhile.
+        ``None`` (the default) builds everything and keeps no manifest.
+    force
+        With ``manifest``: rebuild every report anyway.
+    scheduler
+        ``None``: worker processes on this machine. ``"local"``: a Dask ``LocalCluster`` of
+        ``workers`` processes. Any other value: the address of a running Dask scheduler
+        (``tcp://host:8786``); see :mod:`clusterix_lib.dask_runner` and ``docs/scaling.md``.
+    notify
+        Called with one-line notes for the user (an unreadable manifest that is replaced...);
+        default: the ``clusterix`` logger.
 
     Returns
     -------
@@ -437,51 +689,160 @@ def run_batch(
     Raises
     ------
     ParameterError
-        Before anything runs, if any job's parameters are invalid (all problems listed).
+        Before anything runs, if any job's parameters are invalid (all problems listed), or
+        the level is unknown.
+    ClusterixError
+        Before anything runs: the Dask scheduler cannot be reached, the site folder holds a
+        build of another level, or another build is writing to it.
     """
     from tqdm import tqdm
+
+    from clusterix_lib import confidentiality
 
     jobs = list(jobs)
     if not jobs:
         return []
+    say = notify or (lambda msg: logging.getLogger("clusterix").warning(msg))
+    level = confidentiality.check_level(level) if level else confidentiality.build_level()
     validated = _validate_jobs(jobs, validators)
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    tc = timeout_cell if timeout_cell is not None else min(600.0, float(timeout))
-    tmp = Path(tempfile.mkdtemp(prefix="clusterix-batch-"))
-    (tmp / "runtime").mkdir()
-    runner = _Runner(tmp, float(timeout), tc, kernel_name)
+    settings = _settings(timeout, timeout_cell, kernel_name, level)
     outcomes: list[JobOutcome | None] = [None] * len(jobs)
-    bar = tqdm(
-        total=len(jobs),
-        desc="reports",
-        unit="report",
-        file=sys.stderr,
-        disable=not _progress_enabled(progress),
-        dynamic_ncols=True,
-    )
-    pool = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="clusterix-report")
-    try:
-        futures = {
-            pool.submit(runner.run, i, job, params): i
-            for i, (job, params) in enumerate(zip(jobs, validated, strict=True))
-        }
+
+    with contextlib.ExitStack() as stack:
+        book = None
+        keys: list[tuple[str, dict[str, Any]] | None] = [None] * len(jobs)
+        todo = list(zip(range(len(jobs)), jobs, validated, strict=True))
+        if manifest is not None:
+            book = _open_manifest(Path(manifest), level, say, stack)
+            keys = _job_keys(jobs, validated, level, kernel_name)
+            if not force:
+                todo = []
+                for i, job, params in zip(range(len(jobs)), jobs, validated, strict=True):
+                    ok, _why = book.fresh(job.output_stem, keys[i][0])
+                    if ok:
+                        entry = book.entries[book.stem_key(job.output_stem)]
+                        outcomes[i] = _skipped_outcome(job, job.output_stem.resolve(), entry)
+                    else:
+                        todo.append((i, job, params))
+        bar = tqdm(
+            total=len(jobs),
+            initial=len(jobs) - len(todo),
+            desc="reports",
+            unit="report",
+            file=sys.stderr,
+            disable=not _progress_enabled(progress) or not todo,
+            dynamic_ncols=True,
+        )
+        stack.callback(bar.close)
         n_bad = 0
-        for fut in as_completed(futures):
-            i = futures[fut]
-            outcome = fut.result()
+        last_save = time.monotonic()
+
+        def on_done(i: int, outcome: JobOutcome) -> None:
+            nonlocal n_bad, last_save
             outcomes[i] = outcome
+            if outcome.ok and outcome.built is None:
+                outcome.built = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+            if book is not None:
+                _update_manifest(book, outcome, keys[i])
+                if time.monotonic() - last_save > MANIFEST_SAVE_EVERY:
+                    book.save()  # an interrupted batch keeps what it finished
+                    last_save = time.monotonic()
             n_bad += not outcome.ok
             bar.set_postfix(failed=n_bad, refresh=False)
             bar.update(1)
-    except BaseException:
-        runner.kill_all()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    finally:
-        pool.shutdown(wait=True)
-        bar.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+
+        try:
+            if todo:
+                n_workers = max(1, min(n_workers, len(todo)))
+                if scheduler:
+                    from clusterix_lib import dask_runner
+
+                    dask_runner.run(todo, scheduler, n_workers, settings, on_done)
+                else:
+                    _run_local(todo, n_workers, settings, on_done)
+        finally:
+            if book is not None:
+                book.save()
     return [o for o in outcomes if o is not None]
+
+
+def _open_manifest(path: Path, level: str, say: Callable[[str], None], stack: contextlib.ExitStack):
+    from clusterix_lib.manifest import Manifest, build_lock
+
+    path = path.resolve()
+    stack.enter_context(build_lock(path.parent))
+    book = Manifest.load(path)
+    if book.problem:
+        say(book.problem)
+        _check_site_level(path.parent, level)
+    elif book.level and book.level != level:
+        raise ClusterixError(
+            f"{path.parent} holds a {book.level} build; this is a {level} build",
+            hint="build each level into its own folder (--out), or delete the folder first",
+        )
+    elif not book.level and book.entries:
+        _check_site_level(path.parent, level)
+    book.level = level
+    return book
+
+
+def _check_site_level(site: Path, level: str) -> None:
+    """Refuse to write a build of one level into a folder holding reports of another."""
+    for sidecar in site.glob("*/*.json"):
+        try:
+            other = json.loads(sidecar.read_text(encoding="utf-8")).get("level")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if other and other != level:
+            raise ClusterixError(
+                f"{site} holds {other} reports (e.g. {sidecar.relative_to(site)}); this is a {level} build",
+                hint="build each level into its own folder (--out), or delete the folder first",
+            )
+
+
+def _job_keys(
+    jobs: Sequence[ReportJob], validated: Sequence[dict[str, Any]], level: str, kernel_name: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """(key, inputs) of every job: see :mod:`clusterix_lib.manifest`."""
+    from clusterix_lib.manifest import code_fingerprint, data_fingerprint, job_inputs, key_of
+
+    code, data = code_fingerprint(), data_fingerprint()
+    keys = []
+    for job, params in zip(jobs, validated, strict=True):
+        header = {"title": job.title, "report_type": job.report_type, **job.header}
+        inputs = job_inputs(job.notebook, params, header, level=level, kernel_name=kernel_name, code=code, data=data)
+        keys.append((key_of(inputs), inputs))
+    return keys
+
+
+def _update_manifest(book: Any, outcome: JobOutcome, keyed: tuple[str, dict[str, Any]] | None) -> None:
+    from clusterix_lib.reporting import report_files
+
+    stem = outcome.job.output_stem
+    if outcome.skipped:
+        return
+    if outcome.ok and keyed is not None:
+        key, inputs = keyed
+        files = report_files(stem)
+        if files:
+            book.record(
+                stem,
+                key,
+                files,
+                inputs={
+                    k: str(Path(outcome.job.notebook).resolve()) if k == "notebook" else inputs.get(k)
+                    for k in ("notebook", "notebook_sha256", "code", "data", "version")
+                },
+                title=outcome.job.title,
+                group=outcome.job.group,
+                report_type=outcome.job.report_type,
+                region=outcome.job.header.get("region"),
+                level=outcome.level,
+                built=outcome.built,
+            )
+            return
+    book.forget(stem)
 
 
 # --------------------------------------------------------------------------------------
@@ -522,8 +883,10 @@ def summarise(outcomes: Sequence[JobOutcome]) -> tuple[bool, str]:
     c = _counts(outcomes)
     n = len(outcomes)
     total = sum(o.seconds for o in outcomes)
+    n_skipped = sum(o.skipped for o in outcomes)
+    fresh = f" ({n_skipped} up to date, not rebuilt)" if n_skipped else ""
     lines = [
-        f"{n} report{'s' if n != 1 else ''}: {c['ok']} ok, {c['failed']} failed, "
+        f"{n} report{'s' if n != 1 else ''}: {c['ok']} ok{fresh}, {c['failed']} failed, "
         f"{c['timeout']} timed out ({total:.1f} s in reports)."
     ]
     for o in outcomes:
@@ -533,46 +896,19 @@ def summarise(outcomes: Sequence[JobOutcome]) -> tuple[bool, str]:
     return c["ok"] == n, "\n".join(lines)
 
 
-def _rel(target: Path, base_dir: Path) -> str:
-    rel = os.path.relpath(Path(target).resolve(), base_dir)
-    return urllib.parse.quote(Path(rel).as_posix())
-
-
-_INDEX_CSS = """
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;
-color:#1f2933;background:#fff;line-height:1.5}
-header{background:#0b3c5d;color:#fff;padding:24px 0 16px}
-.wrap{max-width:1100px;margin:0 auto;padding:0 24px}
-h1{margin:0;font-size:1.8rem}
-.meta{margin:6px 0 0;opacity:.9}
-.counts span{display:inline-block;margin-right:18px;font-weight:600}
-h2{margin:28px 0 8px;font-size:1.3rem;color:#0b3c5d;border-bottom:2px solid #0b3c5d}
-h3{margin:14px 0 4px;font-size:1rem;color:#52606d;text-transform:uppercase;letter-spacing:.05em}
-table{border-collapse:collapse;width:100%;font-size:.95rem}
-td{padding:6px 10px;border-bottom:1px solid #d9e2ec;vertical-align:top}
-td.status{width:7em;font-weight:600}
-td.secs{width:6em;text-align:right;color:#52606d;font-variant-numeric:tabular-nums}
-tr.ok td.status{color:#1b7f3b}
-tr.failed td.status,tr.timeout td.status{color:#b42318}
-tr.failed,tr.timeout{background:#fff4f2}
-.error{margin:4px 0 0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem;
-white-space:pre-wrap;word-break:break-word;color:#7a271a}
-.problems{background:#fff4f2;border-left:4px solid #b42318;padding:8px 16px;margin-top:16px}
-footer{margin:32px 0;color:#52606d;font-size:.85rem}
-a{color:#0b5cad}
-"""
-
-
 def write_index(
     outcomes: Sequence[JobOutcome],
     path: str | Path | None = None,
     *,
     title: str = "clusterix reports",
+    level: str | None = None,
 ) -> Path:
     """Write the index page of a batch: every report linked relatively, failures explained.
 
-    Self-contained and offline: inline CSS, no scripts, no external resources. Grouped by
-    ``job.group`` (e.g. region), then ``job.report_type``, in the order of ``outcomes``.
+    Self-contained and offline (inline CSS and a small inline filter script; no external
+    resources). Grouped by ``job.group`` (e.g. region), then ``job.report_type``, in the order
+    of ``outcomes``; each report links its executed notebook and its tables (CSV, XLSX). See
+    :mod:`clusterix_lib.site`.
 
     Parameters
     ----------
@@ -582,78 +918,18 @@ def write_index(
         Where to write (atomically); default ``build/reports/index.html``.
     title
         Page title.
+    level
+        Confidentiality level stated on the page (default: the outcomes' level).
 
     Returns
     -------
     Path
         The index file.
     """
-    import clusterix_lib
+    from clusterix_lib.site import write_site_index
 
     out = Path(path).resolve() if path is not None else reports_dir().resolve() / "index.html"
-    base = out.parent
-    c = _counts(outcomes)
-    built = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    groups: dict[str, dict[str, list[JobOutcome]]] = {}
-    for o in outcomes:
-        groups.setdefault(o.job.group or "Reports", {}).setdefault(o.job.report_type, []).append(o)
-
-    h: list[str] = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{_INDEX_CSS}</style>",
-        "</head><body>",
-        '<header><div class="wrap">',
-        f"<h1>{escape(title)}</h1>",
-        f'<p class="meta">Built {escape(built)} with clusterix '
-        f"{escape(clusterix_lib.__version__)}</p>",
-        f'<p class="counts"><span>{len(outcomes)} reports</span><span>{c["ok"]} ok</span>'
-        f"<span>{c['failed']} failed</span><span>{c['timeout']} timed out</span></p>",
-        '</div></header><main class="wrap">',
-    ]
-    anchors = {id(o): f"report-{i + 1}" for i, o in enumerate(outcomes)}
-    bad = [o for o in outcomes if not o.ok]
-    if bad:
-        h.append('<div class="problems"><strong>Not built:</strong><ul>')
-        for o in bad:
-            h.append(
-                f'<li><a href="#{anchors[id(o)]}">{escape(_label(o.job))}</a> &mdash; '
-                f"{escape(_STATUS_TEXT[o.status])}</li>"
-            )
-        h.append("</ul></div>")
-    for group, by_type in groups.items():
-        h.append(f"<section><h2>{escape(group)}</h2>")
-        for report_type, items in by_type.items():
-            if report_type:
-                h.append(f"<h3>{escape(report_type)}</h3>")
-            h.append("<table><tbody>")
-            for o in items:
-                if o.ok and o.html is not None:
-                    name = f'<a href="{escape(_rel(o.html, base))}">{escape(o.job.title)}</a>'
-                else:
-                    name = escape(o.job.title)
-                extra = ""
-                if not o.ok:
-                    extra = f'<p class="error">{escape(o.error or "")}</p>'
-                    if o.failed_ipynb is not None and Path(o.failed_ipynb).exists():
-                        extra += (
-                            f'<p>Executed notebook kept for inspection: <a href="'
-                            f'{escape(_rel(o.failed_ipynb, base))}">'
-                            f"{escape(Path(o.failed_ipynb).name)}</a></p>"
-                        )
-                h.append(
-                    f'<tr class="{o.status}" id="{anchors[id(o)]}">'
-                    f'<td class="name">{name}{extra}</td>'
-                    f'<td class="status">{escape(_STATUS_TEXT[o.status])}</td>'
-                    f'<td class="secs">{o.seconds:.1f} s</td></tr>'
-                )
-            h.append("</tbody></table>")
-        h.append("</section>")
-    h.append(f"<footer>{len(outcomes)} reports; built {escape(built)}.</footer>")
-    h.append("</main></body></html>\n")
-    return write_text(out, "\n".join(h))
+    return write_site_index(outcomes, out, title=title, level=level)
 
 
 # --------------------------------------------------------------------------------------
@@ -672,13 +948,14 @@ def _run_one(spec: Mapping[str, Any]) -> dict[str, Any]:
             header=spec.get("header") or {},
             timeout_cell=spec.get("timeout_cell"),
             kernel_name=spec.get("kernel_name") or "python3",
+            level=spec.get("level"),
         )
     except ClusterixError as exc:
         failed = getattr(exc, "failed_ipynb", None)
         return {
             "status": "failed",
             "error": one_line(str(exc), 1000),
-            "failed_ipynb": str(failed) if failed else None,
+            "failed_ipynb": str(failed) if failed and Path(failed).exists() else None,
         }
     except Exception as exc:  # noqa: BLE001 - report it, the batch goes on
         return {
@@ -689,9 +966,41 @@ def _run_one(spec: Mapping[str, Any]) -> dict[str, Any]:
     return {"status": "ok", "records": res.records, "seconds": res.seconds, "timings": res.timings}
 
 
+def _warm_up() -> None:
+    """Import what every report needs and compile the HTML template (once per worker)."""
+    import nbconvert  # noqa: F401
+    import papermill  # noqa: F401
+
+    from clusterix_lib.paths import templates_dir
+    from clusterix_lib.reporting import _exporter
+
+    _exporter(str(templates_dir()))
+
+
+def _serve(fd: int) -> int:
+    """Worker loop: job-spec paths on stdin, ``done`` on the pipe ``fd`` after each result."""
+    with os.fdopen(fd, "w", encoding="utf-8") as pipe:
+        _warm_up()
+        pipe.write("ready\n")
+        pipe.flush()
+        for line in sys.stdin:
+            path = line.strip()
+            if not path:
+                continue
+            spec = json.loads(Path(path).read_text(encoding="utf-8"))
+            result = _run_one(spec)
+            write_text(spec["result"], json.dumps(result, default=str))
+            pipe.write("done\n")
+            pipe.flush()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m clusterix_lib.batch _run-one SPEC`` (SPEC: a JSON file or JSON text)."""
+    """``python -m clusterix_lib.batch _run-one SPEC`` (SPEC: a JSON file or JSON text), or
+    ``_serve FD`` (the warm worker loop). Internal."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) == 2 and args[0] == "_serve" and args[1].isdigit():
+        return _serve(int(args[1]))
     if len(args) != 2 or args[0] != "_run-one":
         print(
             "usage: python -m clusterix_lib.batch _run-one SPEC.json  (internal)", file=sys.stderr

@@ -104,6 +104,47 @@ def _cmd_data_build(args) -> int:
     return 0
 
 
+def _site_dir(args) -> Path:
+    """``--out``, else ``build/reports`` for a public build and ``build/reports-LEVEL`` otherwise
+    (one folder per level, so a public site never holds a consortium report)."""
+    if args.out:
+        return Path(args.out).resolve()
+    level = getattr(args, "level", "public")
+    return paths.reports_dir() if level == "public" else paths.build_dir() / f"reports-{level}"
+
+
+def _note(msg: str) -> None:
+    print(f"clusterix: note: {msg}", file=sys.stderr)
+
+
+def nuts2_jobs(reports: Sequence[str] | None, group: str = "EU27_2020", *, out_dir: Path | None = None):
+    """One report of each region-based type for every NUTS 2 region (NUTS 2021) of a country group.
+
+    ``group`` is a group of ``data/country_groups.csv`` (``EU27_2020``: the 242 EU regions) or
+    ``all`` (every NUTS 2 region of the classification). Extra-regio codes (``..ZZ``) are left out.
+    """
+    from clusterix_lib import nuts, profile
+
+    regions = nuts.load_regions()
+    mask = (regions["level"] == 2) & regions["in_2021"] & ~regions["code"].str.endswith("ZZ")
+    if group != "all":
+        mask &= regions["country"].isin(profile.country_group(group))
+    codes = regions.loc[mask, "code"].tolist()
+    jobs = []
+    for name in reports or DEFAULT_REPORTS:
+        rtype = get_report_type(name)
+        if rtype.region_param is None or rtype.key_param is not None:
+            continue  # consortium-wide or per-event reports have no "every region" set
+        jobs += [report_job(name, code, out_dir=out_dir) for code in codes]
+    if not jobs:
+        regional = ", ".join(n for n, r in REPORT_TYPES.items() if r.region_param and not r.key_param)
+        raise ParameterError(
+            "none of the chosen report types is about one region",
+            hint=f"with --all-nuts2 choose one of: --reports {regional}",
+        )
+    return jobs
+
+
 def _cmd_report(args) -> int:
     from clusterix_lib import batch
     from clusterix_lib.reporting import parse_cli_parameters, validate_parameters
@@ -111,8 +152,18 @@ def _cmd_report(args) -> int:
     notebook = paths.notebooks_dir() / REPORT_TYPES[args.report].notebook
     # checked here, before the job is built, so that one bad parameter gives one line
     params = validate_parameters(notebook, parse_cli_parameters(notebook, args.param))
-    job = report_job(args.report, args.region, params, out_dir=Path(args.out).resolve() if args.out else None)
-    outcomes = batch.run_batch([job], workers=1, timeout=args.timeout, progress=False)
+    out_dir = _site_dir(args)
+    job = report_job(args.report, args.region, params, out_dir=out_dir)
+    outcomes = batch.run_batch(
+        [job],
+        workers=1,
+        timeout=args.timeout,
+        progress=False,
+        level=args.level,
+        manifest=out_dir / "manifest.json",
+        force=args.force,
+        notify=_note,
+    )
     ok, text = batch.summarise(outcomes)
     print(text)
     if ok:
@@ -122,16 +173,35 @@ def _cmd_report(args) -> int:
 
 def _cmd_reports(args) -> int:
     from clusterix_lib import batch
+    from clusterix_lib.manifest import Manifest
+    from clusterix_lib.site import manifest_outcomes
 
-    out_dir = Path(args.out).resolve() if args.out else paths.reports_dir()
-    jobs = default_jobs(args.consortium, args.reports or None, out_dir=out_dir)
+    out_dir = _site_dir(args)
+    if args.all_nuts2:
+        jobs = nuts2_jobs(args.reports or None, args.all_nuts2, out_dir=out_dir)
+    else:
+        jobs = default_jobs(args.consortium, args.reports or None, out_dir=out_dir)
     if args.region:
         wanted = set(args.region)
         jobs = [j for j in jobs if j.header["region"] in wanted]
-    outcomes = batch.run_batch(jobs, workers=args.jobs, timeout=args.timeout, progress=not args.quiet)
-    index = batch.write_index(outcomes, out_dir / "index.html")
+    manifest = out_dir / "manifest.json"
+    outcomes = batch.run_batch(
+        jobs,
+        workers=args.jobs,
+        timeout=args.timeout,
+        progress=not args.quiet,
+        level=args.level,
+        manifest=manifest,
+        force=args.force,
+        scheduler=args.scheduler,
+        notify=_note,
+    )
+    earlier = manifest_outcomes(Manifest.load(manifest), exclude=[j.output_stem for j in jobs])
+    index = batch.write_index(outcomes + earlier, out_dir / "index.html", level=args.level)
     ok, text = batch.summarise(outcomes)
     print(text)
+    if earlier:
+        print(f"the index also lists {len(earlier)} up-to-date report(s) built earlier")
     print(f"index: {index}")
     return 0 if ok else 1
 
@@ -144,6 +214,23 @@ def _cmd_regions(args) -> int:
     return 0
 
 
+def _level_options(p: argparse.ArgumentParser) -> None:
+    from clusterix_lib.confidentiality import LEVELS
+
+    p.add_argument(
+        "--level",
+        choices=LEVELS,
+        default="public",
+        help="confidentiality level of the build (default public): reports show no record above it, "
+        "and state it in their header; non-public builds go to build/reports-LEVEL",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild every report, even those whose notebook, parameters, data and library are unchanged",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="clusterix",
@@ -151,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Examples:\n  clusterix reports                       # every partner region of the default consortium\n"
         "  clusterix report regional_profile --region CZ08\n"
         "  clusterix reports --consortium my_consortium.csv --jobs 4\n"
+        "  clusterix reports --level consortium    # a consortium-internal build in build/reports-consortium\n"
+        "  clusterix reports --all-nuts2 --reports regional_profile --scheduler tcp://host:8786\n"
         "  clusterix data build                    # rebuild data/ from ../shared/data or the Eurostat API",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -179,8 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="another notebook parameter, e.g. -p year=2014 -p top_n=20",
     )
-    r.add_argument("--out", help="output folder (default: build/reports)")
+    r.add_argument("--out", help="output folder (default: build/reports, or build/reports-LEVEL)")
     r.add_argument("--timeout", type=float, default=900, help="seconds before the report is stopped (default 900)")
+    _level_options(r)
     r.set_defaults(func=_cmd_report)
 
     rs = sub.add_parser("reports", help="build the default report set for every region of a consortium")
@@ -189,8 +279,23 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--region", action="append", help="only this region (repeatable)")
     rs.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="parallel workers (default: cores)")
     rs.add_argument("--timeout", type=float, default=900, help="seconds per report before it is stopped")
-    rs.add_argument("--out", help="output folder (default: build/reports)")
+    rs.add_argument("--out", help="output folder (default: build/reports, or build/reports-LEVEL)")
     rs.add_argument("--quiet", action="store_true", help="no progress bar")
+    rs.add_argument(
+        "--all-nuts2",
+        nargs="?",
+        const="EU27_2020",
+        metavar="GROUP",
+        help="instead of the consortium's regions: every NUTS 2 region of a country group "
+        "(default EU27_2020, 242 regions; 'all' for the whole classification); region-based report types only",
+    )
+    rs.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="hand the reports to a Dask distributed cluster: a scheduler address (tcp://host:8786) or "
+        "'local' for a local cluster of --jobs processes (see docs/scaling.md)",
+    )
+    _level_options(rs)
     rs.set_defaults(func=_cmd_reports)
 
     g = sub.add_parser("regions", help="list the regions of a consortium")

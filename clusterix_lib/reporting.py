@@ -49,6 +49,7 @@ __all__ = [
     "RECORD_MIMETYPE",
     "RECORD_OUTPUT_TAG",
     "REMOVED_CELL_TAGS",
+    "TABLE_MIMETYPE",
     "ReportResult",
     "escape",
     "execute_notebook",
@@ -59,7 +60,9 @@ __all__ = [
     "one_line",
     "output_paths",
     "read_records",
+    "read_tables",
     "record",
+    "record_table",
     "remove_outputs",
     "render_report",
     "running_path_for",
@@ -69,6 +72,8 @@ __all__ = [
 
 #: Mimetype of the display output written by :func:`record`.
 RECORD_MIMETYPE = "application/vnd.clusterix.record+json"
+#: Mimetype of the display output written by :func:`record_table` (a key table to download).
+TABLE_MIMETYPE = "application/vnd.clusterix.table+json"
 #: Output-metadata tag of record outputs; the HTML export removes outputs carrying it.
 RECORD_OUTPUT_TAG = "clusterix-record"
 #: Cells with any of these tags are removed from the HTML.
@@ -212,6 +217,85 @@ def read_records(nb: str | Path | NotebookNode) -> dict[str, Any]:
                 payload = json.loads(payload)
             records[payload["name"]] = payload.get("value")
     return records
+
+
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def record_table(name: str, frame: Any, *, title: str | None = None) -> None:
+    """Record a key table of the report; the site offers it as CSV and XLSX downloads.
+
+    Like :func:`record`, the table travels invisibly in the executed notebook (mimetype
+    ``application/vnd.clusterix.table+json``); :func:`render_report` writes it to
+    ``{stem}.tables/{name}.csv`` and a sheet of ``{stem}.xlsx``. Record what a reader would
+    want to reuse -- the numbers behind a chart, the full ranking -- as plain values, not the
+    formatted strings shown in the page. Filter confidential rows first
+    (:func:`clusterix_lib.confidentiality.visible`): a recorded table is published with the report.
+
+    Parameters
+    ----------
+    name
+        File name without suffix: letters, digits, ``_`` and ``-`` (at most 64 characters).
+    frame
+        A :class:`pandas.DataFrame` (its index is kept as columns when it is named) or
+        anything ``pandas.DataFrame(frame)`` accepts.
+    title
+        Caption for the download link (default: ``name``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> record_table("lq", pd.DataFrame({"nace_r2": ["C10"], "lq": [1.25]}), title="Location quotients")
+    {'application/vnd.clusterix.table+json': {'name': 'lq', 'title': 'Location quotients', \
+'columns': ['nace_r2', 'lq'], 'data': [['C10', 1.25]]}}
+    """
+    import pandas as pd
+
+    if not isinstance(name, str) or not _TABLE_NAME.match(name):
+        raise ValueError(
+            f"table name {name!r} must be 1-64 letters, digits, '_' or '-' (it becomes a file name)"
+        )
+    df = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+    if any(n is not None for n in df.index.names):
+        df = df.reset_index()
+    payload = {
+        "name": name,
+        "title": str(title or name),
+        "columns": [str(c) for c in df.columns],
+        "data": _to_json(df.astype(object).where(df.notna(), None).to_numpy().tolist(), f"table {name!r}"),
+    }
+    json.dumps(payload, allow_nan=False)
+    from IPython.display import display
+
+    display({TABLE_MIMETYPE: payload}, raw=True, metadata={"tags": [RECORD_OUTPUT_TAG]})
+
+
+def read_tables(nb: str | Path | NotebookNode) -> dict[str, dict[str, Any]]:
+    """The tables recorded by :func:`record_table`: ``{name: {"title", "columns", "data"}}``.
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook()
+    >>> out = nbformat.v4.new_output("display_data", data={TABLE_MIMETYPE: {
+    ...     "name": "t", "title": "T", "columns": ["a"], "data": [[1], [2]]}})
+    >>> nb.cells.append(nbformat.v4.new_code_cell("", outputs=[out]))
+    >>> read_tables(nb)["t"]["data"]
+    [[1], [2]]
+    """
+    node = _load_nb(nb)
+    tables: dict[str, dict[str, Any]] = {}
+    for cell in node.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            payload = (output.get("data") or {}).get(TABLE_MIMETYPE)
+            if payload is None:
+                continue
+            if isinstance(payload, str):
+                payload = json.loads(payload)
+            tables[payload["name"]] = {
+                "title": payload.get("title") or payload["name"],
+                "columns": list(payload.get("columns") or []),
+                "data": list(payload.get("data") or []),
+            }
+    return tables
 
 
 # --------------------------------------------------------------------------------------
@@ -894,7 +978,9 @@ def _strip_records(nb: Any) -> Any:
             continue
         if cell.get("cell_type") == "code":
             cell.outputs = [
-                o for o in cell.get("outputs", []) if RECORD_MIMETYPE not in (o.get("data") or {})
+                o
+                for o in cell.get("outputs", [])
+                if not {RECORD_MIMETYPE, TABLE_MIMETYPE} & set(o.get("data") or {})
             ]
             if not cell.outputs:  # nothing to show (inputs are excluded anyway)
                 continue
@@ -958,7 +1044,15 @@ def _header_context(nb: Any, header: Mapping[str, Any], records: Mapping[str, An
         or header.get("date")
         or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     )
+    level = header.get("level")
     return {
+        "level": level,
+        "level_text": _level_text(level),
+        "downloads": [
+            {"label": str(d.get("label") or d.get("href")), "href": str(d["href"]), "kind": str(d.get("kind") or "")}
+            for d in header.get("downloads") or []
+            if isinstance(d, Mapping) and d.get("href")
+        ],
         "title": str(header.get("title") or nb.get("metadata", {}).get("title") or "Report"),
         "subtitle": header.get("subtitle"),
         "region": header.get("region") or params.get("region"),
@@ -971,6 +1065,138 @@ def _header_context(nb: Any, header: Mapping[str, Any], records: Mapping[str, An
         "sources": sources,
         "illustrative": _truthy(header.get("illustrative")) or _truthy(records.get("illustrative")),
     }
+
+
+def _level_text(level: Any) -> str:
+    from clusterix_lib import confidentiality
+
+    if not level:
+        return "Confidentiality level not stated."
+    return confidentiality.describe(str(level))
+
+
+class _Headings(HTMLParser):
+    """Positions, levels, ids and text of the ``h2``/``h3`` headings in the report body."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[dict[str, Any]] = []
+        self._open: dict[str, Any] | None = None
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("h2", "h3") and self._open is None:
+            self._open = {"level": int(tag[1]), "id": dict(attrs).get("id"), "text": []}
+        elif self._open is not None and tag == "a" and "anchor-link" in (dict(attrs).get("class") or ""):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open is not None and tag == "a" and self._skip:
+            self._skip -= 1
+        elif self._open is not None and tag == f"h{self._open['level']}":
+            text = _WS.sub(" ", "".join(self._open["text"])).strip().rstrip("\u00b6").strip()
+            self._open["text"] = text
+            self.found.append(self._open)
+            self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None and not self._skip:
+            self._open["text"].append(data)
+
+
+_HEADING = re.compile(r"<(h[23])((?:\s[^>]*)?)>", re.IGNORECASE)
+_ID_ATTR = re.compile(r"""\sid=(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL)
+
+
+def _slug(text: str) -> str:
+    """ASCII anchor from heading text.
+
+    >>> _slug("Niederösterreich (AT12)")
+    'niederosterreich-at12'
+    """
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
+
+
+def add_table_of_contents(body: str, *, min_headings: int = 2) -> str:
+    """Give the report's ``h2``/``h3`` headings plain ASCII ids and fill the ``<!--cx-toc-->`` slot.
+
+    The table of contents is plain HTML (a ``<nav>`` with nested lists; no script), so it works
+    offline, in print and with JavaScript disabled. Headings in the page header and footer are not
+    listed. With fewer than ``min_headings`` headings the slot is removed.
+
+    >>> page = '<main class="cx-main"><!--cx-toc--><h2 id="A%C3%A9">Aé<a class="anchor-link" href="#A%C3%A9">¶</a></h2>'
+    >>> page += '<h3>Detail</h3><h2 id="b">B</h2></main>'
+    >>> out = add_table_of_contents(page)
+    >>> 'href="#s-ae"' in out and 'id="s-ae"' in out and 'href="#s-detail"' in out
+    True
+    """
+    start = body.find('<main class="cx-main">')
+    end = body.rfind("</main>")
+    if start < 0 or end < 0:
+        return body.replace("<!--cx-toc-->", "")
+    main = body[start:end]
+    parser = _Headings()
+    parser.feed(main)
+    parser.close()
+    used: set[str] = set()
+    new_ids: list[str] = []
+    for h in parser.found:
+        base = f"s-{_slug(h['text'])}"
+        new, n = base, 2
+        while new in used:
+            new, n = f"{base}-{n}", n + 1
+        used.add(new)
+        new_ids.append(new)
+    it = iter(zip(parser.found, new_ids, strict=True))
+    renames: dict[str, str] = {}
+
+    def _rename(m: re.Match) -> str:
+        try:
+            h, new = next(it)
+        except StopIteration:  # pragma: no cover - parser and regex disagree
+            return m.group(0)
+        attrs = m.group(2) or ""
+        if h["id"]:
+            renames[h["id"]] = new
+            attrs = _ID_ATTR.sub(f' id="{new}"', attrs, count=1)
+        else:
+            attrs = f' id="{new}"{attrs}'
+        return f"<{m.group(1)}{attrs}>"
+
+    main = _HEADING.sub(_rename, main)
+    for old, new in renames.items():
+        main = main.replace(f'href="#{old}"', f'href="#{new}"')
+    toc = ""
+    if len(parser.found) >= min_headings:
+        items: list[str] = []
+        open_sub = False
+        for i, (h, new) in enumerate(zip(parser.found, new_ids, strict=True)):
+            link = f'<a href="#{new}">{escape(h["text"])}</a>'
+            if h["level"] == 3 and i > 0:
+                if not open_sub:
+                    items.append("<ul>")
+                    open_sub = True
+                items.append(f"<li>{link}</li>")
+                continue
+            if open_sub:
+                items.append("</ul>")
+                open_sub = False
+            if items:
+                items.append("</li>")
+            items.append(f"<li>{link}")
+        if open_sub:
+            items.append("</ul>")
+        items.append("</li>")
+        toc = (
+            '<nav class="cx-toc" aria-label="Contents"><h2 class="cx-toc-title">Contents</h2><ol>'
+            + "".join(items)
+            + "</ol></nav>"
+        )
+    main = main.replace("<!--cx-toc-->", toc, 1)
+    return body[:start] + main + body[end:]
 
 
 def _display_value(v: Any) -> str:
@@ -1039,6 +1265,7 @@ def export_html(
             f"HTML export of {out.name} failed: {type(exc).__name__}: {one_line(str(exc), 300)}",
             hint="check templates/clusterix",
         ) from exc
+    body = add_table_of_contents(body)
     bad = offline_violations(body)
     if bad:
         raise ReportError(
@@ -1086,10 +1313,14 @@ class ReportResult:
 
 
 def output_paths(output_stem: str | Path) -> dict[str, Path]:
-    """The files of a report: ``ipynb``, ``html``, ``json``, ``failed`` (absolute).
+    """The files of a report (absolute paths).
+
+    ``ipynb``, ``html``, ``json`` (written last: the report is complete), ``xlsx`` (all recorded
+    tables) and the folder ``tables`` (one CSV each), ``failed`` and ``running`` (see
+    :func:`execute_notebook`).
 
     >>> sorted(output_paths("/b/AT12/regional_profile"))
-    ['failed', 'html', 'ipynb', 'json', 'running']
+    ['failed', 'html', 'ipynb', 'json', 'running', 'tables', 'xlsx']
     """
     stem = Path(output_stem).resolve()
     ipynb = stem.with_name(stem.name + ".ipynb")
@@ -1097,6 +1328,8 @@ def output_paths(output_stem: str | Path) -> dict[str, Path]:
         "ipynb": ipynb,
         "html": stem.with_name(stem.name + ".html"),
         "json": stem.with_name(stem.name + ".json"),
+        "xlsx": stem.with_name(stem.name + ".xlsx"),
+        "tables": stem.with_name(stem.name + ".tables"),
         "failed": failed_path_for(ipynb),
         "running": running_path_for(ipynb),
     }
@@ -1105,8 +1338,13 @@ def output_paths(output_stem: str | Path) -> dict[str, Path]:
 def remove_outputs(output_stem: str | Path, *, keep_failed: bool = True) -> None:
     """Remove a report's final files (and leftovers of interrupted atomic writes)."""
     paths = output_paths(output_stem)
-    for key in ("ipynb", "html", "json"):
+    paths["json"].unlink(missing_ok=True)  # first: without it the report counts as incomplete
+    for key in ("ipynb", "html", "xlsx"):
         paths[key].unlink(missing_ok=True)
+    if paths["tables"].is_dir():
+        import shutil
+
+        shutil.rmtree(paths["tables"], ignore_errors=True)
     if not keep_failed:
         paths["failed"].unlink(missing_ok=True)
     remove_temporaries(output_stem)
@@ -1129,6 +1367,147 @@ def glob_escape(text: str) -> str:
     return re.sub(r"([\[*?])", r"[\1]", text)
 
 
+def report_files(output_stem: str | Path) -> list[Path]:
+    """The final files of a built report that exist: ipynb, html, xlsx, the table CSVs, json."""
+    paths = output_paths(output_stem)
+    files = [paths[k] for k in ("ipynb", "html", "xlsx") if paths[k].is_file()]
+    if paths["tables"].is_dir():
+        files += sorted(paths["tables"].glob("*.csv"))
+    if paths["json"].is_file():
+        files.append(paths["json"])
+    return files
+
+
+def _frame(table: Mapping[str, Any]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(table["data"], columns=table["columns"])
+
+
+def write_tables(tables: Mapping[str, Mapping[str, Any]], output_stem: str | Path) -> dict[str, Path]:
+    """Write recorded tables as ``{stem}.tables/{name}.csv`` and one workbook ``{stem}.xlsx``.
+
+    Returns ``{name: csv path}`` plus ``"__xlsx__"`` for the workbook (absent without tables).
+    A table folder from an earlier build is replaced, so no stale CSV survives.
+    """
+    import io
+    import shutil
+
+    from clusterix_lib.fileio import atomic_write_bytes
+
+    paths = output_paths(output_stem)
+    if paths["tables"].is_dir():
+        shutil.rmtree(paths["tables"])
+    paths["xlsx"].unlink(missing_ok=True)
+    out: dict[str, Path] = {}
+    if not tables:
+        return out
+    import pandas as pd
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        used: set[str] = set()
+        for name, table in tables.items():
+            df = _frame(table)
+            out[name] = atomic_write_bytes(
+                paths["tables"] / f"{name}.csv", df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+            )
+            sheet = re.sub(r"[\[\]:*?/\\]", "_", name)[:31]
+            base, n = sheet, 2
+            while sheet.lower() in used:
+                sheet = f"{base[:28]}-{n}"
+                n += 1
+            used.add(sheet.lower())
+            df.to_excel(xl, sheet_name=sheet, index=False)
+    out["__xlsx__"] = atomic_write_bytes(paths["xlsx"], buf.getvalue())
+    for f in [*out.values()]:
+        os.chmod(f, _file_mode())
+    return out
+
+
+def _href(path: Path, base: Path) -> str:
+    import urllib.parse
+
+    return urllib.parse.quote(Path(os.path.relpath(path, base)).as_posix())
+
+
+def _downloads(paths: Mapping[str, Path], tables: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
+    base = paths["html"].parent
+    out = [{"label": "Executed notebook (.ipynb)", "href": _href(paths["ipynb"], base), "kind": "ipynb"}]
+    for name, table in tables.items():
+        out.append(
+            {
+                "label": f"{table.get('title') or name} (CSV)",
+                "href": _href(paths["tables"] / f"{name}.csv", base),
+                "kind": "csv",
+            }
+        )
+    if tables:
+        out.append({"label": "All tables (XLSX)", "href": _href(paths["xlsx"], base), "kind": "xlsx"})
+    return out
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+def confidential_dirs(params: Mapping[str, Any] | None = None) -> list[Path]:
+    """Folders whose CSV records the leak search reads: ``data/`` and any folder a parameter names.
+
+    A parameter whose value is an existing file or folder (a consortium file, a review folder)
+    adds that folder, so records a report reads from outside ``data/`` are checked too.
+    """
+    from clusterix_lib.paths import data_dir
+
+    dirs = [data_dir()]
+    for value in (params or {}).values():
+        if isinstance(value, str) and value and ("/" in value or os.sep in value):
+            p = Path(value).expanduser()
+            if p.exists():
+                d = (p if p.is_dir() else p.parent).resolve()
+                if d not in dirs:
+                    dirs.append(d)
+    return dirs
+
+
+_SECRETS: dict[tuple, dict[str, str]] = {}
+
+
+def _secrets(level: str, dirs: list[Path]) -> dict[str, str]:
+    """:func:`clusterix_lib.confidentiality.secret_strings`, cached while the CSV files are unchanged."""
+    from clusterix_lib import confidentiality
+
+    if level == confidentiality.LEVELS[-1]:
+        return {}
+    stamp = []
+    for d in dirs:
+        if d.is_dir():
+            for f in sorted(d.rglob("*.csv")):
+                st = f.stat()
+                stamp.append((str(f), st.st_mtime_ns, st.st_size))
+    key = (level, tuple(stamp))
+    if key not in _SECRETS:
+        _SECRETS.clear()
+        _SECRETS[key] = confidentiality.secret_strings(level, dirs)
+    return _SECRETS[key]
+
+
+def check_leaks(files: list[Path], level: str, dirs: list[Path]) -> list[str]:
+    """Leaks of records above ``level`` (from the CSVs in ``dirs``) in ``files``; empty when clean."""
+    from clusterix_lib import confidentiality
+
+    return confidentiality.find_leaks(files, _secrets(level, dirs))
+
+
 def render_report(
     notebook: str | Path,
     output_stem: str | Path,
@@ -1139,12 +1518,19 @@ def render_report(
     timeout_cell: float | None = 600,
     kernel_name: str = "python3",
     start_timeout: float = 60,
+    level: str | None = None,
 ) -> ReportResult:
     """Validate, execute, read records, export: ``{stem}.ipynb``, ``{stem}.html``, ``{stem}.json``.
 
-    The three files are written atomically, in that order (the ``.json`` last: its presence
-    means the report is complete). On failure no final file remains (stale ones from an
-    earlier build are removed) and the executed notebook is kept as ``{stem}.failed.ipynb``.
+    Tables recorded with :func:`record_table` become ``{stem}.tables/{name}.csv`` and sheets of
+    ``{stem}.xlsx``; the report's header links them and the executed notebook. The files are
+    written atomically, the ``.json`` last (its presence means the report is complete). On failure
+    no final file remains (stale ones from an earlier build are removed) and the executed notebook
+    is kept as ``{stem}.failed.ipynb``.
+
+    Below the ``restricted`` level every built file is searched for the text of records above the
+    build's level (:func:`check_leaks`); a report that shows one fails with
+    :class:`~clusterix_lib.confidentiality.LeakError` and none of its files is kept.
 
     Parameters
     ----------
@@ -1158,6 +1544,11 @@ def render_report(
         Passed to :func:`export_html`; ``parameters`` defaults to the validated ``params``.
     validators, timeout_cell, kernel_name, start_timeout
         See :func:`validate_parameters` and :func:`execute_notebook`.
+    level
+        Confidentiality level of the build (``public``, ``consortium``, ``restricted``); default
+        :func:`clusterix_lib.confidentiality.build_level`. The kernel gets it as
+        ``$CLUSTERIX_LEVEL`` (read by :func:`clusterix_lib.confidentiality.visible`); the header
+        states it.
 
     Returns
     -------
@@ -1169,35 +1560,59 @@ def render_report(
         Before any kernel starts.
     ReportError
         Execution or export failed.
+    LeakError
+        The report shows a record above the build's level.
     """
+    from clusterix_lib import confidentiality
+
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     src = Path(notebook).resolve()
     paths = output_paths(output_stem)
+    level = confidentiality.check_level(level) if level else confidentiality.build_level()
     clean = validate_parameters(src, dict(params or {}), validators)
     timings["validate"] = time.perf_counter() - t0
     hdr = dict(header or {})
+    hdr["level"] = level
     declared = notebook_parameters(src)
     hdr.setdefault("parameters", {**{k: p["default"] for k, p in declared.items()}, **clean})
+    dirs = confidential_dirs({**hdr.get("parameters", {}), **clean}) if level != "restricted" else []
     try:
         t = time.perf_counter()
-        nb = execute_notebook(
-            src,
-            paths["ipynb"],
-            clean,
-            timeout_cell=timeout_cell,
-            kernel_name=kernel_name,
-            start_timeout=start_timeout,
-        )
+        with _environment(confidentiality.ENV_VAR, level):
+            nb = execute_notebook(
+                src,
+                paths["ipynb"],
+                clean,
+                timeout_cell=timeout_cell,
+                kernel_name=kernel_name,
+                start_timeout=start_timeout,
+            )
         timings["execute"] = time.perf_counter() - t
         records = read_records(nb)
+        tables = read_tables(nb)
         t = time.perf_counter()
+        write_tables(tables, output_stem)
+        hdr.setdefault("downloads", _downloads(paths, tables))
         export_html(nb, paths["html"], header=hdr)
         timings["export"] = time.perf_counter() - t
+        if dirs:
+            t = time.perf_counter()
+            leaks = check_leaks(report_files(output_stem), level, dirs)
+            timings["leak_check"] = time.perf_counter() - t
+            if leaks:
+                remove_outputs(output_stem, keep_failed=False)
+                raise confidentiality.LeakError(
+                    f"{src.name} shows records above the {level} level of this build: {'; '.join(leaks[:5])}",
+                    where=f"report {paths['html'].name}, removed",
+                    hint="filter the records with clusterix_lib.confidentiality.visible() before showing them",
+                )
     except ReportError:
         if paths["ipynb"].exists():  # executed fine, export failed
             os.replace(paths["ipynb"], paths["failed"])
         remove_outputs(output_stem)
+        if dirs and paths["failed"].exists() and check_leaks([paths["failed"]], level, dirs):
+            paths["failed"].unlink()  # it shows non-public records: not kept in a lower-level site
         raise
     except BaseException:
         remove_outputs(output_stem)
@@ -1210,11 +1625,14 @@ def render_report(
         "notebook": str(src),
         "title": hdr.get("title"),
         "params": clean,
+        "level": level,
         "records": records,
+        "tables": {name: f"{paths['tables'].name}/{name}.csv" for name in tables},
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "version": clusterix_lib.__version__,
         "built": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "outputs": {k: paths[k].name for k in ("ipynb", "html")},
+        "outputs": {k: paths[k].name for k in ("ipynb", "html")}
+        | ({"xlsx": paths["xlsx"].name} if tables else {}),
     }
     write_text(paths["json"], json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")
     paths["failed"].unlink(missing_ok=True)

@@ -1,0 +1,336 @@
+"""Confidentiality levels of records, and what a build at a given level may show.
+
+Every record that is not public statistics (a peer-review comment, a participant list, member-level
+cluster data...) carries a level in a column named ``confidentiality``:
+
+``public``
+    may appear on the open web (the default build).
+``consortium``
+    for the partners of the consortium only.
+``restricted``
+    for the named people who produced it (e.g. a review team's raw comments).
+
+A build has one level (``clusterix reports --level public``, the default). A report of that build
+shows the records at that level *or below*: a public build only public records, a consortium build
+public and consortium records, a restricted build everything. Notebooks never compare levels
+themselves; they call :func:`visible` on every frame of records before showing or recording it::
+
+    from clusterix_lib.confidentiality import visible
+    comments = visible(peer_review.comments(review_id))   # the build's level, from the runner
+
+The runner passes the build's level to the kernel in the environment variable
+``CLUSTERIX_LEVEL`` (:func:`build_level`); a notebook run by hand, without it, is a public build.
+
+Fail-closed rules: an empty level cell counts as ``restricted``; an unknown word is an error
+naming the rows; a frame *without* the column is an error unless the caller states what its rows
+are (``visible(frame, default="public")`` for a table of published statistics). A notebook cannot
+ask for more than its build allows (``visible(frame, "restricted")`` in a public build raises).
+
+After a public build the runner also searches every built file for the text of the non-public
+records it can find in the data folder (:func:`secret_strings`, :func:`find_leaks`): a report
+that shows one anyway fails instead of being published.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clusterix_lib.errors import ClusterixError, ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "COLUMN",
+    "ENV_VAR",
+    "LEVELS",
+    "LeakError",
+    "build_level",
+    "check_level",
+    "find_leaks",
+    "rank",
+    "secret_strings",
+    "visible",
+]
+
+#: The levels, from the most open to the most closed.
+LEVELS: tuple[str, ...] = ("public", "consortium", "restricted")
+#: Name of the column holding a record's level.
+COLUMN = "confidentiality"
+#: Environment variable through which the runner tells the kernel the build's level.
+ENV_VAR = "CLUSTERIX_LEVEL"
+#: Shortest text of a non-public record that the leak search looks for (shorter strings --
+#: "yes", a score, a year -- are not distinctive and would match everywhere).
+MIN_SECRET_LENGTH = 12
+
+
+class LeakError(ClusterixError):
+    """A built file contains the text of a record above the build's level."""
+
+
+def check_level(level: str, *, where: str = "confidentiality level") -> str:
+    """Return ``level`` normalised (lower case, stripped), or raise :class:`ParameterError`.
+
+    >>> check_level(" Consortium ")
+    'consortium'
+    >>> check_level("secret")
+    Traceback (most recent call last):
+    ...
+    clusterix_lib.errors.ParameterError: unknown confidentiality level 'secret' (confidentiality level). \
+What to do: use one of public, consortium, restricted
+    """
+    norm = str(level).strip().lower()
+    if norm not in LEVELS:
+        raise ParameterError(
+            f"unknown confidentiality level {level!r}", where=where, hint=f"use one of {', '.join(LEVELS)}"
+        )
+    return norm
+
+
+def rank(level: str) -> int:
+    """Position of ``level`` in :data:`LEVELS` (0 = public).
+
+    >>> [rank(x) for x in LEVELS]
+    [0, 1, 2]
+    """
+    return LEVELS.index(check_level(level))
+
+
+def build_level() -> str:
+    """The level of the build this code runs in: ``$CLUSTERIX_LEVEL``, else ``"public"``.
+
+    >>> import os; os.environ.pop("CLUSTERIX_LEVEL", None) and None
+    >>> build_level()
+    'public'
+    """
+    value = os.environ.get(ENV_VAR)
+    return check_level(value, where=f"environment variable {ENV_VAR}") if value else "public"
+
+
+def _row_levels(frame: pd.DataFrame, column: str, where: str) -> pd.Series:
+    """The level of every row as an integer rank (blank = restricted); errors name the rows."""
+    import pandas as pd
+
+    raw = frame[column]
+    text = raw.astype("string").str.strip().str.lower()
+    blank = text.isna() | (text == "")
+    ranks = text.map({lvl: i for i, lvl in enumerate(LEVELS)})
+    bad = ranks.isna() & ~blank
+    if bad.any():
+        rows = list(frame.index[bad.to_numpy()][:5])
+        values = sorted({str(v) for v in raw[bad]})[:5]
+        raise ClusterixError(
+            f"unknown {column} value(s) {', '.join(repr(v) for v in values)}",
+            where=f"{where}, rows {rows}",
+            hint=f"write one of {', '.join(LEVELS)} (an empty cell counts as restricted)",
+        )
+    return pd.Series(ranks.where(~blank, len(LEVELS) - 1).astype(int).to_numpy(), index=frame.index)
+
+
+def visible(
+    frame: pd.DataFrame,
+    level: str | None = None,
+    *,
+    default: str | None = None,
+    column: str = COLUMN,
+    where: str = "records",
+) -> pd.DataFrame:
+    """The rows of ``frame`` a build at ``level`` may show.
+
+    Parameters
+    ----------
+    frame
+        Records with a ``confidentiality`` column (``public``/``consortium``/``restricted``;
+        case and surrounding spaces do not matter; an empty cell counts as ``restricted``).
+    level
+        The build's level; default :func:`build_level` (what the runner set). A level above the
+        build's raises: a notebook cannot widen what its build may show.
+    default
+        The level of every row when ``frame`` has no ``confidentiality`` column. Without it a
+        missing column is an error: say ``default="public"`` only for records known to be public.
+    column
+        Name of the level column.
+    where
+        What ``frame`` is (a file name...), for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The visible rows, in their order, index kept.
+
+    Raises
+    ------
+    ClusterixError
+        Missing column without ``default``; unknown level words (the message names the rows).
+    ParameterError
+        ``level`` unknown, or above the build's level.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"comment": ["open", "partners", "team", "unset"],
+    ...                    "confidentiality": ["public", "Consortium", "restricted", ""]})
+    >>> visible(df)["comment"].tolist()          # a public build (no CLUSTERIX_LEVEL set)
+    ['open']
+    >>> import os; os.environ["CLUSTERIX_LEVEL"] = "consortium"   # what the runner does
+    >>> visible(df)["comment"].tolist()
+    ['open', 'partners']
+    >>> visible(df, "public")["comment"].tolist()  # narrower than the build: allowed
+    ['open']
+    >>> del os.environ["CLUSTERIX_LEVEL"]
+    >>> visible(pd.DataFrame({"x": [1]}), "public", default="public")["x"].tolist()
+    [1]
+    """
+    allowed = build_level()
+    if level is None:
+        level = allowed
+    level = check_level(level, where="visible(level=...)")
+    if rank(level) > rank(allowed):
+        raise ParameterError(
+            f"a {allowed} build cannot show {level} records",
+            where=where,
+            hint=f"call visible() without a level, or build with --level {level}",
+        )
+    if column not in frame.columns:
+        if default is None:
+            raise ClusterixError(
+                f"{where} have no {column!r} column, so their confidentiality is unknown",
+                hint=f"add a {column!r} column ({', '.join(LEVELS)}) to the data, or call "
+                f"visible(frame, default='public') if every row is public",
+            )
+        return frame if rank(check_level(default, where="visible(default=...)")) <= rank(level) else frame.iloc[0:0]
+    keep = _row_levels(frame, column, where) <= rank(level)
+    return frame[keep.to_numpy()]
+
+
+# --------------------------------------------------------------------------------------
+# Leak search: the text of non-public records must not appear in a build of a lower level
+# --------------------------------------------------------------------------------------
+
+
+def _tables_with_levels(data_dir: Path) -> Iterable[tuple[Path, pd.DataFrame]]:
+    import pandas as pd
+
+    for path in sorted(data_dir.rglob("*.csv")):
+        if any(part.startswith(".") for part in path.relative_to(data_dir).parts):
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                first = fh.readline()
+        except OSError:
+            continue
+        if COLUMN not in first:
+            continue
+        try:
+            yield path, pd.read_csv(path, dtype=str, keep_default_na=False)
+        except Exception as exc:  # noqa: BLE001 - a malformed file is reported, not skipped silently
+            raise ClusterixError(
+                f"cannot read {path.name} to check confidentiality: {type(exc).__name__}: {exc}",
+                where=str(path),
+                hint="fix the file (it has a confidentiality column)",
+            ) from exc
+
+
+def secret_strings(level: str, data_dirs: Iterable[str | Path] | None = None) -> dict[str, str]:
+    """Distinctive texts of the records above ``level`` in the CSV files of ``data_dirs``.
+
+    Every ``*.csv`` (recursively) whose header has a ``confidentiality`` column is read; for each
+    row above ``level`` every text cell of at least :data:`MIN_SECRET_LENGTH` characters is
+    returned, mapped to where it comes from (``file, line N, column C``).
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "c.csv").write_text("comment,confidentiality\\nOpen remark about AT12,public\\n"
+    ...                              "Internal remark about CZ08,restricted\\n", encoding="utf-8")
+    >>> secret_strings("public", [d])
+    {'Internal remark about CZ08': 'c.csv, line 3, column comment'}
+    """
+    from clusterix_lib import paths
+
+    limit = rank(level)
+    out: dict[str, str] = {}
+    for base in [Path(p) for p in (data_dirs or [paths.data_dir()])]:
+        if not base.is_dir():
+            continue
+        for path, table in _tables_with_levels(base):
+            ranks = _row_levels(table, COLUMN, str(path))
+            for i in table.index[(ranks > limit).to_numpy()]:
+                for col in table.columns:
+                    if col == COLUMN:
+                        continue
+                    text = str(table.at[i, col]).strip()
+                    if len(text) >= MIN_SECRET_LENGTH and text not in out:
+                        out[text] = f"{path.relative_to(base)}, line {int(i) + 2}, column {col}"
+    return out
+
+
+def _variants(text: str) -> set[str]:
+    """How a text may appear in HTML or JSON: as is, HTML-escaped, JSON-escaped."""
+    import html
+    import json
+
+    return {text, html.escape(text, quote=True), html.escape(text, quote=False), json.dumps(text)[1:-1]}
+
+
+def find_leaks(files: Iterable[str | Path], secrets: Mapping[str, str]) -> list[str]:
+    """Every (file, secret) pair where a file contains a secret text; empty when clean.
+
+    Files are searched as UTF-8 text (HTML, ``.ipynb``, CSV, JSON); other files (XLSX) are
+    skipped -- their content also travels in the ``.ipynb``, which is searched.
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "r.html"
+    >>> _ = f.write_text("<p>Internal remark about CZ08</p>", encoding="utf-8")
+    >>> find_leaks([f], {"Internal remark about CZ08": "c.csv, line 3, column comment"})
+    ['r.html shows the non-public record c.csv, line 3, column comment']
+    """
+    if not secrets:
+        return []
+    patterns = {}
+    for text, origin in secrets.items():
+        for v in _variants(text):
+            patterns.setdefault(v, origin)
+    rx = re.compile("|".join(re.escape(p) for p in sorted(patterns, key=len, reverse=True)))
+    found: list[str] = []
+    for f in files:
+        p = Path(f)
+        if p.suffix.lower() not in (".html", ".ipynb", ".csv", ".json", ".txt", ".md") or not p.is_file():
+            continue
+        text = p.read_text(encoding="utf-8", errors="replace")
+        seen: set[str] = set()
+        for m in rx.finditer(text):
+            origin = patterns[m.group(0)]
+            if origin not in seen:
+                seen.add(origin)
+                found.append(f"{p.name} shows the non-public record {origin}")
+    return found
+
+
+def describe(level: str) -> str:
+    """One sentence for a report header.
+
+    >>> describe("consortium")
+    'Consortium: for the partners of the consortium only; do not pass on.'
+    """
+    return {
+        "public": "Public: contains only records cleared for publication.",
+        "consortium": "Consortium: for the partners of the consortium only; do not pass on.",
+        "restricted": "Restricted: contains restricted records; for the named recipients only.",
+    }[check_level(level)]
+
+
+def level_of(values: Any) -> str:
+    """The most restrictive level among ``values`` (blank = restricted).
+
+    >>> level_of(["public", "consortium"])
+    'consortium'
+    """
+    worst = 0
+    for v in values:
+        text = "" if v is None else str(v).strip().lower()
+        worst = max(worst, len(LEVELS) - 1 if not text else rank(text))
+    return LEVELS[worst]
