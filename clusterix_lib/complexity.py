@@ -98,9 +98,11 @@ Examples
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -149,8 +151,15 @@ def _choice(name: str, value: object, choices) -> None:
         )
 
 
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
 def _warn(message: str) -> None:
-    warnings.warn(message, DataWarning, stacklevel=4)
+    """A :class:`DataWarning` attributed to the first caller outside clusterix_lib."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, DataWarning, stacklevel=level)
 
 
 def _listing(items: list[str], total: int | None = None, limit: int = 8) -> str:

@@ -136,7 +136,9 @@ def smart_specialisation_quadrant(
         raise RegionError(
             f"region {region!r} is not in the data ({len(cube.locs)} locations)",
             where=f"column {cube.names['loc']!r}",
-            hint=("did you mean " + ", ".join(near) + "?") if near else "check the location codes of the table",
+            hint=("did you mean " + ", ".join(near) + "?")
+            if near
+            else f"the locations include {', '.join(map(str, cube.locs[:5]))}",
         )
     active_t = np.nonzero(stage.active[:, li])[0]
     if year is None:
