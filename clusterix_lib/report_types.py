@@ -84,6 +84,10 @@ REPORT_TYPES: dict[str, ReportType] = {
         ReportType("regional_profile", "regional_profile.ipynb", "Regional profile"),
         ReportType("peer_review", "peer_review.ipynb", "Peer review",
                    targets="clusterix_lib.peer_review:review_targets", key_param="review"),
+        ReportType("scoreboard", "scoreboard.ipynb", "Innovation scoreboard",
+                   targets="clusterix_lib.scoreboard:scoreboard_targets", region_param=None, key_param="consortium"),
+        ReportType("policy_evaluation", "policy_evaluation.ipynb", "Policy evaluation",
+                   targets="clusterix_lib.evaluation:policy_evaluation_targets"),
         ReportType("collaboration", "collaboration.ipynb", "Collaboration"),
     ]
 }
