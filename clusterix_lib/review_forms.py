@@ -24,20 +24,26 @@ critical friend and expert an ``independent`` form, and the rapporteurs and faci
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.workbook.protection import WorkbookProtection
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from clusterix_lib import __version__, paths
 from clusterix_lib.errors import ParameterError
-from clusterix_lib.fileio import atomic_write_bytes
 from clusterix_lib.peer_review import INDEPENDENT_ROLES, ROUND_ROLES, ROUNDS, PeerReview
 from clusterix_lib.rubrics import Rubric
+from clusterix_lib.workbooks import (
+    BOLD,
+    WRAP,
+    input_cell,
+    list_validation,
+    locked_cell,
+    save_form,
+    set_widths,
+    write_key_values,
+    write_meta,
+)
 
 __all__ = [
     "COLUMNS",
@@ -85,11 +91,6 @@ ROUND_TEXT = {
     "independent": "Independent round: score on your own, before the discussion with the other reviewers.",
     "consensus": "Consensus round: the scores agreed after the discussion; note any dissent in the comment.",
 }
-
-_LOCKED_FILL = PatternFill("solid", fgColor="EEF1F5")
-_INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
-_BOLD = Font(bold=True)
-_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def forms_dir(review: str) -> Path:
@@ -140,14 +141,8 @@ def form_plan(review: PeerReview, rounds: list[str] | None = None) -> pd.DataFra
     return pd.DataFrame(rows, columns=["reviewer", "role", "round", "file"])
 
 
-def _widths(ws, widths: dict[str, float]) -> None:
-    for col, w in widths.items():
-        ws.column_dimensions[col].width = w
-
-
 def _instructions(ws, review: PeerReview, rubric: Rubric, reviewer: str, role: str, rnd: str) -> None:
     ws.title = INSTRUCTIONS_SHEET
-    _widths(ws, {"A": 26, "B": 100})
     label = review.reviewers.set_index("reviewer").at[reviewer, "label"]
     host = f"{review.host_organisation} ({review.host_region})"
     na = " or NA (does not apply / cannot judge)" if rubric.allows_na else ""
@@ -191,16 +186,11 @@ def _instructions(ws, review: PeerReview, rubric: Rubric, reviewer: str, role: s
                 "when no evidence was shown, not for poor quality.",
             )
         )
-    for i, (k, v) in enumerate(rows, 1):
-        ws.cell(i, 1, k).font = _BOLD
-        c = ws.cell(i, 2, v)
-        c.alignment = _WRAP
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.protection.sheet = True
+    write_key_values(ws, rows)
 
 
 def _rubric_sheet(ws, rubric: Rubric) -> None:
-    _widths(ws, {"A": 10, "B": 28, "C": 70, "D": 50, "E": 60})
+    set_widths(ws, {"A": 10, "B": 28, "C": 70, "D": 50, "E": 60})
     ws.append(["Score", "Meaning"])
     for k, v in rubric.anchors.items():
         ws.append([k, v])
@@ -214,14 +204,14 @@ def _rubric_sheet(ws, rubric: Rubric) -> None:
         ws.append([r.criterion, r.dimension, r.text, r.guidance, own])
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row):
         for c in row:
-            c.alignment = _WRAP
+            c.alignment = WRAP
     for c in ws[1] + ws[header_row]:
-        c.font = _BOLD
+        c.font = BOLD
     ws.protection.sheet = True
 
 
 def _scores_sheet(ws, rubric: Rubric, rnd: str) -> None:
-    _widths(ws, {"A": 8, "B": 26, "C": 70, "D": 9, "E": 60})
+    set_widths(ws, {"A": 8, "B": 26, "C": 70, "D": 9, "E": 60})
     ws.append(
         [
             "Id",
@@ -232,46 +222,25 @@ def _scores_sheet(ws, rubric: Rubric, rnd: str) -> None:
         ]
     )
     for c in ws[1]:
-        c.font = _BOLD
+        c.font = BOLD
     ws.freeze_panes = "D2"
     last = FIRST_ROW + len(rubric.criteria) - 1
     for i, r in enumerate(rubric.criteria.itertuples()):
         row = FIRST_ROW + i
         for key, value in (("criterion", r.criterion), ("dimension", r.dimension), ("text", r.text)):
-            c = ws[f"{COLUMNS[key]}{row}"]
-            c.value = value
-            c.alignment = _WRAP
-            c.fill = _LOCKED_FILL
+            locked_cell(ws[f"{COLUMNS[key]}{row}"], value)
         for key in ("score", "comment"):
-            c = ws[f"{COLUMNS[key]}{row}"]
-            c.protection = Protection(locked=False)
-            c.fill = _INPUT_FILL
-            c.alignment = _WRAP
-    entries = rubric.entries()
-    dv = DataValidation(
-        type="list",
-        formula1='"' + ",".join(entries) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Not on the scale",
-        error=f"Enter one of {', '.join(entries)}.",
-        showInputMessage=True,
-        promptTitle="Score",
+            input_cell(ws[f"{COLUMNS[key]}{row}"])
+    list_validation(
+        ws,
+        rubric.entries(),
+        f"{COLUMNS['score']}{FIRST_ROW}:{COLUMNS['score']}{last}",
+        title="Score",
         prompt=f"{rubric.scale_min}-{rubric.scale_max}" + (" or NA" if rubric.allows_na else ""),
     )
-    ws.add_data_validation(dv)
-    dv.add(f"{COLUMNS['score']}{FIRST_ROW}:{COLUMNS['score']}{last}")
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # reviewers may widen columns and rows
     ws.protection.formatRows = False
-
-
-def _meta_sheet(ws, values: dict[str, str]) -> None:
-    for i, key in enumerate(META_KEYS, 1):
-        ws.cell(i, 1, key)
-        ws.cell(i, 2, str(values[key]))
-    ws.sheet_state = "veryHidden"
-    ws.protection.sheet = True
 
 
 def write_form(review: PeerReview, rubric: Rubric, reviewer: str, round: str, path: str | Path) -> Path:
@@ -295,8 +264,9 @@ def write_form(review: PeerReview, rubric: Rubric, reviewer: str, round: str, pa
     _instructions(wb.active, review, rubric, reviewer, role, round)
     _rubric_sheet(wb.create_sheet(RUBRIC_SHEET), rubric)
     _scores_sheet(wb.create_sheet(SCORES_SHEET), rubric, round)
-    _meta_sheet(
+    write_meta(
         wb.create_sheet(META_SHEET),
+        META_KEYS,
         {
             "form": FORM_KIND,
             "form_version": FORM_VERSION,
@@ -311,11 +281,7 @@ def write_form(review: PeerReview, rubric: Rubric, reviewer: str, round: str, pa
             "clusterix_version": __version__,
         },
     )
-    wb.active = wb.sheetnames.index(SCORES_SHEET)
-    wb.security = WorkbookProtection(lockStructure=True)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return atomic_write_bytes(path, buf.getvalue())
+    return save_form(wb, path, active=SCORES_SHEET)
 
 
 def write_forms(

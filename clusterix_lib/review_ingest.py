@@ -25,14 +25,8 @@ comment`` (one file may hold several reviewers); cells are named like spreadshee
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
-import math
-import tempfile
-import zipfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +38,16 @@ from clusterix_lib.fileio import atomic_write_text
 from clusterix_lib.peer_review import ROUND_ROLES, ROUNDS, SCORE_COLUMNS, PeerReview, empty_scores, load_scores
 from clusterix_lib.review_forms import COLUMNS, FIRST_ROW, FORM_KIND, META_KEYS, META_SHEET, SCORES_SHEET
 from clusterix_lib.rubrics import Rubric
+from clusterix_lib.workbooks import (
+    FileRead,
+    cell_text,
+    clip,
+    file_sha256,
+    open_form,
+    parse_rating,
+    rejection_table,
+    store_files,
+)
 
 __all__ = [
     "CSV_SHEET",
@@ -61,12 +65,6 @@ __all__ = [
 CSV_SHEET = "(csv)"
 #: Columns of the rejection report.
 REJECTION_COLUMNS = ("file", "sheet", "cell", "reviewer", "round", "criterion", "value", "reason")
-_NA_TEXT = {"na", "n/a", "n.a.", "not applicable"}
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def rejections_path(review: str) -> Path:
@@ -95,49 +93,14 @@ def parse_score(raw: Any, rubric: Rubric) -> tuple[int | None, bool]:
     ...
     ValueError: text in a score cell: 'three' is not a score; enter a whole number from 1 to 5 or NA
     """
-    allowed = f"a whole number from {rubric.scale_min} to {rubric.scale_max}" + (" or NA" if rubric.allows_na else "")
-    if raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, float) and math.isnan(raw)):
-        raise ValueError(f"no score: enter {allowed}")
-    if isinstance(raw, bool):
-        raise ValueError(f"{raw!r} is not a score; enter {allowed}")
-    if isinstance(raw, str):
-        text = raw.strip()
-        if text.lower() in _NA_TEXT:
-            if not rubric.allows_na:
-                extra = (
-                    f" (use {rubric.no_information} = '{rubric.anchors[rubric.no_information]}')"
-                    if rubric.no_information is not None
-                    else ""
-                )
-                raise ValueError(f"NA is not allowed in rubric {rubric.id}{extra}")
-            return None, True
-        try:
-            number = float(text.replace(",", "."))
-        except ValueError:
-            raise ValueError(f"text in a score cell: {text!r} is not a score; enter {allowed}") from None
-    elif isinstance(raw, (int, float)):
-        number = float(raw)
-    else:
-        raise ValueError(f"{type(raw).__name__} in a score cell: {raw!r} is not a score; enter {allowed}")
-    if not math.isfinite(number) or number != int(number):
-        raise ValueError(f"score {raw!r} is not a whole number; enter {allowed}")
-    value = int(number)
-    if not rubric.scale_min <= value <= rubric.scale_max:
-        raise ValueError(f"score {value} is outside the scale {rubric.scale_min}-{rubric.scale_max}")
-    return value, False
-
-
-@dataclass
-class _FileRead:
-    """What one input file gave: candidate rows (with their cells) and problems."""
-
-    file: str
-    sha256: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    problems: list[dict[str, Any]] = field(default_factory=list)
-
-    def reject(self, sheet: str, cell: str, reason: str, **ctx: Any) -> None:
-        self.problems.append({"file": self.file, "sheet": sheet, "cell": cell, "reason": reason, **ctx})
+    refusal = f"NA is not allowed in rubric {rubric.id}" + (
+        f" (use {rubric.no_information} = '{rubric.anchors[rubric.no_information]}')"
+        if rubric.no_information is not None
+        else ""
+    )
+    return parse_rating(
+        raw, rubric.scale_min, rubric.scale_max, allows_na=rubric.allows_na, what="score", na_refusal=refusal
+    )
 
 
 @dataclass
@@ -163,21 +126,8 @@ class IngestResult:
         return self.rejections.empty
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _clip(text: str, width: int = 60) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _check_reviewer(
-    fr: _FileRead, review: PeerReview, reviewer: str, rnd: str, sheet: str, cell: str, **ctx: Any
+    fr: FileRead, review: PeerReview, reviewer: str, rnd: str, sheet: str, cell: str, **ctx: Any
 ) -> bool:
     if not reviewer:
         fr.reject(sheet, cell, "missing reviewer id", round=rnd, **ctx)
@@ -208,7 +158,7 @@ def _check_reviewer(
 
 
 def _add_row(
-    fr: _FileRead,
+    fr: FileRead,
     rubric: Rubric,
     seen: dict[tuple[str, str, str], str],
     *,
@@ -221,7 +171,7 @@ def _add_row(
     score_cell: str,
     crit_cell: str,
 ) -> None:
-    ctx = {"reviewer": reviewer, "round": rnd, "criterion": criterion, "value": _cell_text(raw)}
+    ctx = {"reviewer": reviewer, "round": rnd, "criterion": criterion, "value": cell_text(raw)}
     if not criterion:
         fr.reject(sheet, crit_cell, "missing criterion id", **ctx)
         return
@@ -258,35 +208,22 @@ def _add_row(
     )
 
 
-def _read_xlsx(fr: _FileRead, path: Path, review: PeerReview, rubric: Rubric, round: str | None) -> None:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        wb = load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        fr.reject("(none)", "A1", f"not a readable Excel workbook (.xlsx): {type(exc).__name__}")
+def _read_xlsx(fr: FileRead, path: Path, review: PeerReview, rubric: Rubric, round: str | None) -> None:
+    opened = open_form(
+        fr,
+        path,
+        kind=FORM_KIND,
+        meta_sheet=META_SHEET,
+        meta_keys=META_KEYS,
+        other_hint=" (send scores without a form as CSV)",
+    )
+    if opened is None:
         return
-    if META_SHEET not in wb.sheetnames:
-        fr.reject(
-            META_SHEET,
-            "A1",
-            "not a clusterix review form: the hidden metadata sheet is missing (send scores without a form as CSV)",
-        )
-        return
-    meta_ws = wb[META_SHEET]
-    meta: dict[str, tuple[str, str]] = {}
-    for row in range(1, len(META_KEYS) + 3):
-        key = _cell_text(meta_ws.cell(row, 1).value)
-        if key:
-            meta[key] = (_cell_text(meta_ws.cell(row, 2).value), f"B{row}")
+    wb, meta = opened
 
     def m(key: str) -> tuple[str, str]:
-        return meta.get(key, ("", f"B{META_KEYS.index(key) + 1}"))
+        return meta[key]
 
-    if m("form")[0] != FORM_KIND:
-        fr.reject(META_SHEET, m("form")[1], "not a clusterix review form (metadata edited?)")
-        return
     value, cell = m("review")
     if value != review.id:
         fr.reject(
@@ -332,15 +269,13 @@ def _read_xlsx(fr: _FileRead, path: Path, review: PeerReview, rubric: Rubric, ro
     last = ws.max_row
     crit = rubric.criteria.reset_index(drop=True)
     n = len(crit)
-    data_rows = [
-        r for r in range(FIRST_ROW, last + 1) if any(_cell_text(ws[f"{c}{r}"].value) for c in COLUMNS.values())
-    ]
+    data_rows = [r for r in range(FIRST_ROW, last + 1) if any(cell_text(ws[f"{c}{r}"].value) for c in COLUMNS.values())]
     if not data_rows:
         fr.reject(SCORES_SHEET, f"A{FIRST_ROW}", "empty form: no criterion rows", reviewer=reviewer, round=rnd)
         return
     seen: dict[tuple[str, str, str], str] = {}
     for r in data_rows:
-        cid = _cell_text(ws[f"{COLUMNS['criterion']}{r}"].value)
+        cid = cell_text(ws[f"{COLUMNS['criterion']}{r}"].value)
         i = r - FIRST_ROW
         ctx = {"reviewer": reviewer, "round": rnd, "criterion": cid}
         if i < n:  # locked cells must read as the rubric says
@@ -348,15 +283,15 @@ def _read_xlsx(fr: _FileRead, path: Path, review: PeerReview, rubric: Rubric, ro
             edited = [
                 (k, expected[k2])
                 for k, k2 in (("criterion", "criterion"), ("dimension", "dimension"), ("text", "text"))
-                if " ".join(_cell_text(ws[f"{COLUMNS[k]}{r}"].value).split()) != expected[k2]
+                if " ".join(cell_text(ws[f"{COLUMNS[k]}{r}"].value).split()) != expected[k2]
             ]
             if edited:
                 k, want = edited[0]
-                got = _cell_text(ws[f"{COLUMNS[k]}{r}"].value)
+                got = cell_text(ws[f"{COLUMNS[k]}{r}"].value)
                 fr.reject(
                     SCORES_SHEET,
                     f"{COLUMNS[k]}{r}",
-                    f"locked cell edited: reads {_clip(got)!r}, the rubric says {_clip(want)!r}",
+                    f"locked cell edited: reads {clip(got)!r}, the rubric says {clip(want)!r}",
                     value=got,
                     **{**ctx, "criterion": cid or expected["criterion"]},
                 )
@@ -378,12 +313,12 @@ def _read_xlsx(fr: _FileRead, path: Path, review: PeerReview, rubric: Rubric, ro
             rnd=rnd,
             criterion=cid,
             raw=ws[f"{COLUMNS['score']}{r}"].value,
-            comment=_cell_text(ws[f"{COLUMNS['comment']}{r}"].value),
+            comment=cell_text(ws[f"{COLUMNS['comment']}{r}"].value),
             sheet=SCORES_SHEET,
             score_cell=f"{COLUMNS['score']}{r}",
             crit_cell=f"{COLUMNS['criterion']}{r}",
         )
-    found = {_cell_text(ws[f"{COLUMNS['criterion']}{r}"].value) for r in data_rows}
+    found = {cell_text(ws[f"{COLUMNS['criterion']}{r}"].value) for r in data_rows}
     for i, cid in enumerate(crit["criterion"]):
         if cid not in found:
             fr.reject(
@@ -402,7 +337,7 @@ def _col_letter(i: int) -> str:
     return get_column_letter(i + 1)
 
 
-def _read_csv(fr: _FileRead, path: Path, review: PeerReview, rubric: Rubric, round: str | None) -> None:
+def _read_csv(fr: FileRead, path: Path, review: PeerReview, rubric: Rubric, round: str | None) -> None:
     sheet = CSV_SHEET
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True)
@@ -479,8 +414,7 @@ def _read_csv(fr: _FileRead, path: Path, review: PeerReview, rubric: Rubric, rou
 
 
 def _rejection_table(records: list[dict[str, Any]]) -> pd.DataFrame:
-    rows = [{c: "" if r.get(c) is None else str(r.get(c)) for c in REJECTION_COLUMNS} for r in records]
-    return pd.DataFrame(rows, columns=list(REJECTION_COLUMNS), dtype=object)
+    return rejection_table(records, REJECTION_COLUMNS)
 
 
 def read_score_file(
@@ -497,7 +431,7 @@ def read_score_file(
         raise ParameterError(f"unknown round {round!r}", hint=f"use one of {', '.join(ROUNDS)}")
     if not path.is_file():
         raise ParameterError(f"file not found: {path}", hint="check the path of the returned form")
-    fr = _FileRead(file=path.name, sha256=file_sha256(path))
+    fr = FileRead(file=path.name, sha256=file_sha256(path))
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         fr.reject(CSV_SHEET if suffix == ".csv" else "(none)", "A1", "empty file (0 bytes)")
@@ -528,19 +462,6 @@ def write_scores(scores: pd.DataFrame, path: str | Path, rubric: Rubric | None =
     s["na"] = s["na"].map({True: "true", False: "false"})
     s["illustrative"] = s["illustrative"].map({True: "true", False: "false"})
     return atomic_write_text(path, s.to_csv(index=False, lineterminator="\n"))
-
-
-@contextlib.contextmanager
-def _locked(store: Path) -> Iterator[None]:
-    """An exclusive lock for one store (a lock file in the temp folder, named by the store's path)."""
-    name = hashlib.sha256(str(store.resolve()).encode()).hexdigest()[:16]
-    lock = Path(tempfile.gettempdir()) / f"clusterix-scores-{name}.lock"
-    with open(lock, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _held_back(rows: pd.DataFrame, reason: str) -> list[dict[str, Any]]:
@@ -594,86 +515,25 @@ def ingest(
     rubric = review.rubric()
     store = Path(store) if store else review.scores_path
     report_path = rejections_path(review.id) if report is None else (Path(report) if report else None)
-    file_rows: list[dict[str, Any]] = []
-    rejected: list[dict[str, Any]] = []
     reads = [(Path(f), *read_score_file(f, review, rubric, round=round)) for f in files]
-    with _locked(store):
-        current = load_scores(store)
-        before = current.copy()
-        accepted_parts: list[pd.DataFrame] = []
-        for path, rows, problems in reads:
-            sha = file_sha256(path)
-            groups = sorted(set(zip(rows["reviewer"], rows["round"], strict=True)))
-            info = {
-                "file": path.name,
-                "reviewers": ", ".join(sorted({g[0] for g in groups})),
-                "rounds": ", ".join(sorted({g[1] for g in groups})),
-                "accepted": 0,
-            }
-            if sha in set(current["source_sha256"]):
-                file_rows.append(
-                    {
-                        **info,
-                        "status": "unchanged",
-                        "rejected": 0,
-                        "message": "already ingested (same content): nothing changed",
-                    }
-                )
-                continue
-            if not problems.empty:
-                rejected += problems.to_dict("records")
-                rejected += _held_back(
-                    rows,
-                    f"held back: this file has {len(problems)} rejected row(s); fix them and ingest the file again",
-                )
-                file_rows.append(
-                    {
-                        **info,
-                        "status": "rejected",
-                        "rejected": len(problems) + len(rows),
-                        "message": f"{len(problems)} problem(s), first: {problems.iloc[0]['sheet']}!"
-                        f"{problems.iloc[0]['cell']}: {problems.iloc[0]['reason']}",
-                    }
-                )
-                continue
-            clash = []
-            for reviewer, rnd in groups:
-                mask = (current["reviewer"] == reviewer) & (current["round"] == rnd)
-                if mask.any():
-                    clash.append((reviewer, rnd, mask, sorted(set(current.loc[mask, "source_file"]))))
-            if clash and not replace:
-                reviewer, rnd, _, old = clash[0]
-                msg = (
-                    f"conflict: {reviewer} already has {rnd}-round scores from {', '.join(old)}; not merged "
-                    "(use --replace if this file supersedes it)"
-                )
-                rejected += _held_back(
-                    rows[rows["reviewer"].isin([c[0] for c in clash]) & rows["round"].isin([c[1] for c in clash])], msg
-                )
-                rejected += _held_back(
-                    rows[~(rows["reviewer"].isin([c[0] for c in clash]) & rows["round"].isin([c[1] for c in clash]))],
-                    "held back: another part of this file conflicts",
-                )
-                file_rows.append({**info, "status": "conflict", "rejected": len(rows), "message": msg})
-                continue
-            for _, _, mask, _ in clash:
-                current = current[~mask.reindex(current.index, fill_value=False)]
-            current = pd.concat([current, rows], ignore_index=True) if len(current) else rows.copy()
-            accepted_parts.append(rows)
-            note = f"replaced {len(clash)} earlier submission(s)" if clash else ""
-            file_rows.append(
-                {
-                    **info,
-                    "status": "accepted",
-                    "accepted": len(rows),
-                    "rejected": 0,
-                    "message": note or f"{len(rows)} rows stored",
-                }
-            )
-        if accepted_parts:
-            write_scores(current, store, rubric)
-        elif not before.equals(current):  # pragma: no cover - nothing accepted means nothing changed
-            raise AssertionError("store changed without accepted rows")
+    done = store_files(
+        reads,
+        store=store,
+        load=load_scores,
+        write=lambda scores, path: write_scores(scores, path, rubric),
+        keys=("reviewer", "round"),
+        held_back=_held_back,
+        conflict=lambda key, old: (
+            f"conflict: {key[0]} already has {key[1]}-round scores from {', '.join(old)}; not merged "
+            "(use --replace if this file supersedes it)"
+        ),
+        describe=lambda rows: {
+            "reviewers": ", ".join(sorted(set(rows["reviewer"]))),
+            "rounds": ", ".join(sorted(set(rows["round"]))),
+        },
+        replace=replace,
+    )
+    file_rows, rejected, accepted_parts = done.files, done.rejected, done.accepted
     rejections = _rejection_table(rejected)
     if report_path is not None:
         atomic_write_text(report_path, rejections.to_csv(index=False, lineterminator="\n"))
