@@ -1,0 +1,206 @@
+"""RIS-style scoreboard: group thresholds at their boundaries, a hand-computed scoreboard, the real preset."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clusterix_lib import datasets
+from clusterix_lib import scoreboard as sc
+from clusterix_lib.errors import ParameterError
+
+# -------------------------------------------------------------------------------------- groups
+
+
+@pytest.mark.parametrize(
+    ("score", "lower", "upper"),
+    [
+        (69.999, "Emerging Innovator", "Emerging Innovator"),
+        (70.0, "Emerging Innovator", "Moderate Innovator"),
+        (70.001, "Moderate Innovator", "Moderate Innovator"),
+        (100.0, "Moderate Innovator", "Strong Innovator"),
+        (100.001, "Strong Innovator", "Strong Innovator"),
+        (125.0, "Strong Innovator", "Innovation Leader"),
+        (125.001, "Innovation Leader", "Innovation Leader"),
+        (0.0, "Emerging Innovator", "Emerging Innovator"),
+    ],
+)
+def test_group_thresholds_at_the_boundaries(score, lower, upper):
+    assert sc.performance_group([score], boundary="lower")[0] == lower
+    assert sc.performance_group([score], boundary="upper")[0] == upper
+
+
+def test_worked_examples_b10():
+    assert sc.performance_group([130, 110, 85, 60]).tolist() == [
+        "Innovation Leader",
+        "Strong Innovator",
+        "Moderate Innovator",
+        "Emerging Innovator",
+    ]
+    sub = sc.performance_subgroup([112, 91, 40], score_max=154.7, score_min=16.1)
+    assert sub.tolist() == ["Strong Innovator", "Moderate Innovator +", "Emerging Innovator"]
+    assert sc.performance_group([np.nan])[0] == "" and sc.group_code([np.nan])[0] == -1
+    with pytest.raises(ParameterError):
+        sc.group_code([1.0], boundary="middle")
+
+
+def test_ris_2021_subgroup_cutoffs():
+    c = sc.subgroup_cutoffs(154.7, 16.1)
+    assert c["Innovation Leader"] == pytest.approx((134.9, 144.8), abs=0.05)
+    assert c["Strong Innovator"] == pytest.approx((100 + 25 / 3, 100 + 50 / 3))
+    assert c["Moderate Innovator"] == pytest.approx((80, 90))
+    # RIS 2021 prints 34.1 and 52.1: the implied minimum 16.1 is itself rounded
+    assert c["Emerging Innovator"] == pytest.approx((34.07, 52.03), abs=0.01)
+
+
+def test_subgroup_boundaries_follow_the_boundary_rule():
+    cut = 100 + 50 / 3
+    assert sc.performance_subgroup([cut], score_max=150, score_min=10)[0] == "Strong Innovator"
+    assert sc.performance_subgroup([cut], score_max=150, score_min=10, boundary="upper")[0] == "Strong Innovator +"
+    low = 100 + 25 / 3
+    assert sc.performance_subgroup([low], score_max=150, score_min=10)[0] == "Strong Innovator -"
+    assert sc.performance_subgroup([low], score_max=150, score_min=10, boundary="upper")[0] == "Strong Innovator"
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(0, 300), min_size=2, max_size=30), st.sampled_from(["lower", "upper"]))
+def test_groups_never_fall_as_the_score_rises(scores, boundary):
+    s = np.sort(np.array(scores))
+    assert (np.diff(sc.group_code(s, boundary=boundary)) >= 0).all()
+
+
+# ------------------------------------------------------------------------- a hand-built case
+
+
+def _toy_indicators() -> pd.DataFrame:
+    rows = []
+    regions = {
+        # hrst, R&D personnel, GERD, BERD, patents per million
+        "AT12": (10, 1, 2, 1, 100),
+        "AT13": (30, 3, 4, 2, 300),
+        "CZ01": (20, 2, 3, 1, 200),
+        "EU27_2020": (20, 2, 3, 1.5, None),
+    }
+    for geo, (h, r, g, b, p) in regions.items():
+        for year in (2018, 2019):
+            hh = 20 if (geo == "AT12" and year == 2019) else h
+            rows += [
+                ("hrst_pc_act", geo, year, hh),
+                ("rd_personnel_pc_emp", geo, year, r),
+                ("gerd_pc_gdp", geo, year, g),
+                ("berd_pc_gdp", geo, year, b),
+            ]
+        if p is not None:
+            rows.append(("patents_p_mhab", geo, 2018, p))
+    # countries: 1000 applications / 10 M people and 100 / 10 M -> EU-27 rate 1100 / 20 M = 55 per million
+    rows += [
+        ("patents_nr", "AT", 2018, 1000),
+        ("patents_p_mhab", "AT", 2018, 100),
+        ("patents_nr", "CZ", 2018, 100),
+        ("patents_p_mhab", "CZ", 2018, 10),
+    ]
+    d = pd.DataFrame(rows, columns=["indicator", "geo", "year", "value"])
+    return d.assign(flag="", nuts_conversion="identical")
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return sc.build_scoreboard(_toy_indicators(), regions=["AT12", "CZ01"], years=(2018, 2019))
+
+
+def test_toy_scoreboard_by_hand(toy):
+    s = toy.scores.set_index(["unit", "time"])
+    # min-max over the three regions and both years (module docstring); EU patents 55 < pool
+    # minimum 100 is clipped to it: EU SII = (50 + 50 + 50 + 50 + 0) / 5 = 40
+    assert toy.eu.to_dict() == pytest.approx({2018: 40.0, 2019: 40.0})
+    assert s.loc[("AT13", 2018), "sii"] == pytest.approx(100)
+    assert s.loc[("CZ01", 2018), "sii"] == pytest.approx((50 + 50 + 100 + 0 + 50) / 5)
+    assert s.loc[("AT12", 2018), "relative"] == pytest.approx(0)
+    assert s.loc[("AT12", 2019), "relative"] == pytest.approx(100 * 10 / 40)  # hrst 10 -> 20 = 50 points / 5
+    assert s.loc[("AT13", 2019), "relative"] == pytest.approx(250)
+    # CZ01 sits exactly on the Leader threshold: the lower group by the default rule
+    assert s.loc[("CZ01", 2019), "relative"] == pytest.approx(125)
+    assert s.loc[("CZ01", 2019), "group"] == "Strong Innovator"
+    assert s.loc[("AT13", 2019), "rank"] == 1 and s.loc[("AT12", 2019), "rank"] == 3
+    assert s.loc[("AT12", 2019), "relative_to_base"] == pytest.approx(25)
+    upper = sc.build_scoreboard(_toy_indicators(), regions=["CZ01"], years=(2018, 2019), boundary="upper")
+    assert upper.scores.set_index(["unit", "time"]).loc[("CZ01", 2019), "group"] == "Innovation Leader"
+
+
+def test_toy_missing_values_are_carried_and_said(toy):
+    imp = toy.log[toy.log["step"] == "imputed (latest)"]
+    patents_2019 = imp[(imp["indicator"] == "patents_p_mhab") & (imp["time"] == 2019)]
+    assert set(patents_2019["unit"]) == {"AT12", "AT13", "CZ01", "EU27_2020"}
+    assert set(patents_2019["detail"]) == {"value of 2018"}
+    # the other Austrian and Czech regions have no data: no score, listed
+    nos = toy.log[toy.log["step"] == "no score"]
+    assert "AT11" in set(nos["unit"]) and np.isnan(toy.scores.set_index(["unit", "time"]).loc[("AT11", 2019), "sii"])
+    eu_note = toy.notes[toy.notes["unit"] == sc.EU]["note"].iloc[0]
+    assert "2 of 27" in eu_note
+    dy = toy.data_years(["AT12"], 2019).set_index("indicator")
+    assert dy.loc["patents_p_mhab", "data_year"] == 2018 and dy.loc["hrst_pc_act", "data_year"] == 2019
+
+
+def test_toy_bad_year(toy):
+    with pytest.raises(ParameterError, match="outside"):
+        toy.year_table(2030)
+    with pytest.raises(ParameterError, match="outside"):
+        sc.scoreboard_uncertainty(toy, 2030)
+
+
+# ------------------------------------------------------------------------- the real preset
+
+
+@pytest.fixture(scope="module")
+def real():
+    regions = ["AT12", "BE2", "CZ08", "FRK", "SE224", "RO21"]
+    return sc.build_scoreboard(datasets.indicators(), regions=regions)
+
+
+def test_pool_rule(real):
+    pool = real.pool
+    assert not pool["unit"].str.contains("ZZ").any()
+    nuts1 = set(pool.loc[pool["level"] == 1, "country"])
+    assert nuts1 == {"BE", "HR", "IE", "NL"}  # thin NUTS 2 data (Belgian provinces publish no BERD)
+    assert {"BE2", "CZ08", "AT12", "SE22"} <= set(pool["unit"]) and "BE21" not in set(pool["unit"])
+    assert set(pool["country"]) <= set(datasets.indicators()["geo"].str[:2])
+
+
+def test_real_regions_and_reference(real):
+    reg = real.regions.set_index("region")
+    assert reg.loc["SE224", "unit"] == "SE22" and "NUTS 3" in reg.loc["SE224", "note"]
+    assert reg.loc["FRK", "unit"] == "FRK"  # published for the NUTS 1 region itself
+    eu = real.scores[real.scores["unit"] == sc.EU]
+    assert np.allclose(eu["relative"], 100)
+    year = sc.choose_scoreboard_year(real)
+    assert year == 2019
+    t = real.region_table(year).set_index("unit")
+    assert np.isnan(t.loc["FRK", "relative"])  # French regional R&D stops in 2013 in the extract
+    assert t.loc["SE22", "group"] == "Innovation Leader" and t.loc["RO21", "group"] == "Emerging Innovator"
+    pat = real.log[(real.log["step"] == "imputed (latest)") & (real.log["indicator"] == "patents_p_mhab")]
+    # the regional patent series ends in 2012: later years carry the latest of 2011-2012, said in the log
+    assert set(pat.loc[pat["time"] >= 2013, "detail"]) <= {"value of 2012", "value of 2011"}
+    assert (pat["time"] == 2019).sum() > 150
+
+
+def test_real_uncertainty_nominal_equals_the_scoreboard(real):
+    u = sc.scoreboard_uncertainty(real, 2019, n_draws=200, seed=7)
+    s = u.summary.set_index("unit")
+    t = real.year_table(2019).set_index("unit")
+    common = t.index[t["relative"].notna()]
+    np.testing.assert_allclose(s.loc[common, "relative"], t.loc[common, "relative"], rtol=1e-9)
+    np.testing.assert_array_equal(s.loc[common, "rank"], t.loc[common, "rank"])
+    ok = s.dropna(subset=["relative"])
+    assert (ok["relative_low"] <= ok["relative_high"]).all() and ok["group_share"].between(0, 1).all()
+    again = sc.scoreboard_uncertainty(real, 2019, n_draws=200, seed=7)
+    np.testing.assert_array_equal(u.relative, again.relative)
+
+
+def test_targets_for_default_and_other_consortium(tmp_path):
+    assert sc.scoreboard_targets() == [{"consortium": "consortium_clusterix2"}]
+    other = tmp_path / "partners.csv"
+    other.write_text("x")
+    assert sc.scoreboard_targets(other) == [{"consortium": "partners", "consortium_file": str(other.resolve())}]
