@@ -469,6 +469,13 @@ def reduce_keep(
     region = region.where(~clash, "")
     conversion = located["nuts_conversion"].where(~clash, "outside the country")
     country = country.where((country != "") | (region == ""), region.str[:2])
+    largest = conversion == "largest piece"
+    issues.add(
+        "NUTS 2013 region split in NUTS 2021",
+        largest,
+        "kept; assigned to the NUTS 2021 region with most of its population",
+        text("nuts3_code")[largest],
+    )
     issues.add(
         "partner with no country",
         (country == "").to_numpy(),
@@ -483,13 +490,6 @@ def reduce_keep(
         failed,
         f"{NOT_CARRIED} (region): region left empty, country kept",
         text("nuts3_code")[failed],
-    )
-    largest = located["nuts_conversion"] == "largest piece"
-    issues.add(
-        "NUTS 2013 region split in NUTS 2021",
-        largest,
-        "kept; assigned to the NUTS 2021 region with most of its population",
-        text("nuts3_code")[largest],
     )
     status = text("Legal Status").str.lower()
     issues.add(

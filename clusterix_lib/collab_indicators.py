@@ -101,6 +101,8 @@ def incidence_matrix(model: Collaboration) -> tuple[sp.csr_matrix, pd.Index, pd.
 
 def _sample(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Values of sparse ``m`` at (rows[i], cols[i]), vectorised."""
+    if len(rows) == 0:
+        return np.zeros(0)
     return np.asarray(m[rows, cols]).ravel()
 
 

@@ -626,10 +626,10 @@ def load_programme_records(path: str | Path | None = None) -> Collaboration:
     for col in ("start_date", "end_date"):
         _dates(t[col], file, col)
     level_cols = ["record_name", "record_type", "status", "start_date", "end_date", "themes", "illustrative"]
-    n_distinct = t.groupby("record_id")[level_cols].transform("nunique")
-    clash = n_distinct.gt(1)
-    if clash.to_numpy().any():
-        r, c = np.argwhere(clash.to_numpy())[0]
+    first = t.groupby("record_id")[level_cols].transform("first")
+    clash = (t[level_cols] != first).to_numpy()
+    if clash.any():
+        r, c = np.argwhere(clash)[0]
         col = level_cols[c]
         raise _fail(
             file,
@@ -637,7 +637,7 @@ def load_programme_records(path: str | Path | None = None) -> Collaboration:
             col,
             t[col].iloc[r],
             f"partnership {t['record_id'].iloc[r]} has two different {col}",
-            f"give every row of a partnership the same {col}",
+            f"give every row of a partnership the same {col} (its first row says {first[col].iloc[r]!r})",
         )
     t["member_country"] = t["member_country"].str.upper()
     t["member_region"] = t["member_region"].str.upper()
