@@ -71,6 +71,7 @@ data: $(STAMP) ## rebuild the extracts in data/ from ../shared/data (or the Euro
 bench: $(STAMP) ## time the default report batch and the indicator engine against their peers
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_reports.py
+	$(BIN)/python benchmarks/bench_complexity.py
 
 bench-site: $(STAMP) ## time every EU NUTS 2 regional profile (~240), the floor, and a no-change rebuild
 	$(BIN)/python benchmarks/bench_reports.py --all-nuts2 --workers $(JOBS)
