@@ -499,15 +499,22 @@ def _proximity_from_table(table: pd.DataFrame, cube, *, prod: str, time: str | N
     i = cube.prods.get_indexer(table[c1])
     j = cube.prods.get_indexer(table[c2])
     ok = (i >= 0) & (j >= 0)
-    phi = np.zeros((t_n, n_p, n_p))
+    phi = np.full((t_n, n_p, n_p), np.nan)
     per_time = has_time and time in table.columns
     if per_time:
         k = cube.times.get_indexer(table[time])
         ok &= k >= 0
         phi[k[ok], i[ok], j[ok]] = vals.to_numpy()[ok]
+        given = np.zeros(t_n, dtype=bool)
+        given[k[ok]] = True
+        phi[~given] = 0.0  # a period without proximities: every density of it undefined
     else:
         phi[:, i[ok], j[ok]] = vals.to_numpy()[ok]
-    return phi
+    # py-ecomplexity's rule for a partial table: a missing self-pair is 1, any other missing pair 0
+    idx = np.arange(n_p)
+    diag = phi[:, idx, idx]
+    phi[:, idx, idx] = np.where(np.isnan(diag), 1.0, diag)
+    return np.nan_to_num(phi, nan=0.0)
 
 
 def density(
@@ -534,7 +541,9 @@ def density(
     proximity
         A proximity / relatedness table ``{prod}_1, {prod}_2, proximity`` (optionally by
         ``time``), e.g. :func:`proximity` output, a thresholded EconGeo relatedness or an
-        external one. Default: computed from ``data`` with ``method``.
+        external one. Pairs it lacks count as 0, a lacking self-pair as 1 (py-ecomplexity's rule;
+        whether the diagonal counts is the convention's choice). Default: computed from ``data``
+        with ``method``.
     method
         Proximity method when ``proximity`` is not given (see :func:`proximity`).
     convention

@@ -159,6 +159,11 @@ def test_user_proximity_table_by_period_and_bad_tables():
     sel = got["year"] == 2001
     np.testing.assert_allclose(got.loc[sel, "density"], want.loc[sel, "density"])
     assert got.loc[~sel, "density"].isna().all()
+    # without its self-pairs the table means the same (a missing self-pair counts as 1, as in py-ecomplexity)
+    no_self = prox[prox["sector_1"] != prox["sector_2"]]
+    np.testing.assert_allclose(
+        relatedness.density(df, **cols, proximity=no_self)["density"], want["density"], equal_nan=True
+    )
     with pytest.raises(DataFileError, match="sector_1"):
         relatedness.density(df, **cols, proximity=prox.rename(columns={"sector_1": "a"}))
     with pytest.raises(DataFileError, match="non-negative"):
