@@ -719,7 +719,9 @@ def run_batch(
             if not force:
                 todo = []
                 for i, job, params in zip(range(len(jobs)), jobs, validated, strict=True):
-                    ok, _why = book.fresh(job.output_stem, keys[i][0])
+                    ok, why = book.fresh(job.output_stem, keys[i][0])
+                    if "by hand" in why:
+                        say(f"{book.stem_key(job.output_stem)}: {why}; rebuilding it")
                     if ok:
                         entry = book.entries[book.stem_key(job.output_stem)]
                         outcomes[i] = _skipped_outcome(job, job.output_stem.resolve(), entry)

@@ -66,10 +66,21 @@ ENV_VAR = "CLUSTERIX_LEVEL"
 #: Shortest text of a non-public record that the leak search looks for (shorter strings --
 #: "yes", a score, a year -- are not distinctive and would match everywhere).
 MIN_SECRET_LENGTH = 12
+#: A record also counts as shown when its first this-many characters appear (a truncated cell).
+PREFIX_LENGTH = 32
 
 
 class LeakError(ClusterixError):
     """A built file contains the text of a record above the build's level."""
+
+
+class Secrets(dict):
+    """``{text: where it comes from}`` of non-public records, and the texts of the visible ones
+    (``visible_texts``: a secret whose opening words a visible record shares is only matched whole)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.visible_texts: set[str] = set()
 
 
 def check_level(level: str, *, where: str = "confidentiality level") -> str:
@@ -235,12 +246,13 @@ def _tables_with_levels(data_dir: Path) -> Iterable[tuple[Path, pd.DataFrame]]:
             ) from exc
 
 
-def secret_strings(level: str, data_dirs: Iterable[str | Path] | None = None) -> dict[str, str]:
+def secret_strings(level: str, data_dirs: Iterable[str | Path] | None = None) -> Secrets:
     """Distinctive texts of the records above ``level`` in the CSV files of ``data_dirs``.
 
     Every ``*.csv`` (recursively) whose header has a ``confidentiality`` column is read; for each
     row above ``level`` every text cell of at least :data:`MIN_SECRET_LENGTH` characters is
-    returned, mapped to where it comes from (``file, line N, column C``).
+    returned, mapped to where it comes from (``file, line N, column C``); a text that a visible
+    record also holds is not a secret.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -252,59 +264,80 @@ def secret_strings(level: str, data_dirs: Iterable[str | Path] | None = None) ->
     from clusterix_lib import paths
 
     limit = rank(level)
-    out: dict[str, str] = {}
+    out = Secrets()
     for base in [Path(p) for p in (data_dirs or [paths.data_dir()])]:
         if not base.is_dir():
             continue
         for path, table in _tables_with_levels(base):
             ranks = _row_levels(table, COLUMN, str(path))
-            for i in table.index[(ranks > limit).to_numpy()]:
+            hidden = (ranks > limit).to_numpy()
+            for i, row_hidden in zip(table.index, hidden, strict=True):
                 for col in table.columns:
                     if col == COLUMN:
                         continue
                     text = str(table.at[i, col]).strip()
-                    if len(text) >= MIN_SECRET_LENGTH and text not in out:
+                    if len(text) < MIN_SECRET_LENGTH:
+                        continue
+                    if not row_hidden:
+                        out.visible_texts.add(text)
+                    elif text not in out:
                         out[text] = f"{path.relative_to(base)}, line {int(i) + 2}, column {col}"
+    for text in list(out):  # a text that is also in a visible record is not a secret
+        if text in out.visible_texts:
+            del out[text]
     return out
 
 
-def _variants(text: str) -> set[str]:
-    """How a text may appear in HTML or JSON: as is, HTML-escaped, JSON-escaped."""
+def _variants(text: str, visible_texts: Iterable[str] = ()) -> set[str]:
+    """How a text may appear in a built file: as is, HTML-escaped, JSON-escaped (an ``.ipynb``
+    stores HTML outputs as JSON strings), and the same for its first :data:`PREFIX_LENGTH`
+    characters (pandas cuts long cells to 50 characters) -- unless a visible text contains that
+    prefix too."""
     import html
     import json
 
-    return {text, html.escape(text, quote=True), html.escape(text, quote=False), json.dumps(text)[1:-1]}
+    out: set[str] = set()
+    prefix = text[:PREFIX_LENGTH]
+    forms = {text} if any(prefix in v for v in visible_texts) else {text, prefix}
+    for t in forms:
+        for h in {t, html.escape(t, quote=True), html.escape(t, quote=False)}:
+            out.add(h)
+            out.add(json.dumps(h, ensure_ascii=False)[1:-1])
+            out.add(json.dumps(h)[1:-1])
+    # an escaped prefix may end in a cut entity or escape: drop the unfinished tail
+    return {re.sub(r"(&[#\w]*|\\u?[0-9a-fA-F]{0,3}|\\)$", "", v) for v in out if len(v) >= MIN_SECRET_LENGTH}
 
 
 def find_leaks(files: Iterable[str | Path], secrets: Mapping[str, str]) -> list[str]:
-    """Every (file, secret) pair where a file contains a secret text; empty when clean.
+    """Every (file, record) pair where a file shows the text of a secret record; empty when clean.
 
-    Files are searched as UTF-8 text (HTML, ``.ipynb``, CSV, JSON); other files (XLSX) are
-    skipped -- their content also travels in the ``.ipynb``, which is searched.
+    A record counts as shown when its whole text, or its first :data:`PREFIX_LENGTH` characters,
+    appear -- raw, HTML-escaped or JSON-escaped. Files are searched as UTF-8 text (HTML,
+    ``.ipynb``, CSV, JSON); others (XLSX) are skipped -- their content also travels in the
+    ``.ipynb``, which is searched.
 
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "r.html"
-    >>> _ = f.write_text("<p>Internal remark about CZ08</p>", encoding="utf-8")
-    >>> find_leaks([f], {"Internal remark about CZ08": "c.csv, line 3, column comment"})
+    >>> _ = f.write_text("<td>Internal remark about CZ08 and the manag...</td>", encoding="utf-8")
+    >>> find_leaks([f], {"Internal remark about CZ08 and the managing authority": "c.csv, line 3, column comment"})
     ['r.html shows the non-public record c.csv, line 3, column comment']
     """
     if not secrets:
         return []
-    patterns = {}
+    patterns: dict[str, str] = {}
+    visible_texts = getattr(secrets, "visible_texts", set())
     for text, origin in secrets.items():
-        for v in _variants(text):
+        for v in _variants(text, visible_texts):
             patterns.setdefault(v, origin)
-    rx = re.compile("|".join(re.escape(p) for p in sorted(patterns, key=len, reverse=True)))
     found: list[str] = []
     for f in files:
         p = Path(f)
         if p.suffix.lower() not in (".html", ".ipynb", ".csv", ".json", ".txt", ".md") or not p.is_file():
             continue
-        text = p.read_text(encoding="utf-8", errors="replace")
+        content = p.read_text(encoding="utf-8", errors="replace")
         seen: set[str] = set()
-        for m in rx.finditer(text):
-            origin = patterns[m.group(0)]
-            if origin not in seen:
+        for pattern, origin in patterns.items():
+            if origin not in seen and pattern in content:
                 seen.add(origin)
                 found.append(f"{p.name} shows the non-public record {origin}")
     return found

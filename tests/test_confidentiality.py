@@ -1,0 +1,193 @@
+"""Confidentiality: records carry a level; a public build provably renders no non-public record.
+
+Marked records (a unique marker string per level) are planted in a review-comment file; the same
+notebook is built at each level through the real batch runner, and every file of each built site
+(HTML, executed notebook, table CSVs, XLSX, JSON sidecars, index) is searched for the markers.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clusterix_lib import confidentiality
+from clusterix_lib.batch import ReportJob, run_batch, write_index
+from clusterix_lib.confidentiality import LEVELS, find_leaks, secret_strings, visible
+from clusterix_lib.errors import ClusterixError, ParameterError
+
+NB_DIR = Path(__file__).parent / "notebooks"
+MARKERS = {
+    "public": "PUBLIC-7d1e: the host's cluster calls are well known",
+    "consortium": "CONSORTIUM-9a4f: draft figures shared with the partners only",
+    "restricted": "RESTRICTED-3b8c: reviewer P2 doubts the managing authority's commitment",
+}
+
+
+def _plant(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {"author": "P1", "comment": MARKERS["public"], "confidentiality": "public"},
+        {"author": "P2", "comment": MARKERS["consortium"], "confidentiality": "Consortium"},
+        {"author": "P2", "comment": MARKERS["restricted"], "confidentiality": " restricted "},
+        {"author": "P3", "comment": "UNSET-55aa: a comment nobody classified", "confidentiality": ""},
+    ]
+    path = folder / "comments.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def _site_text(folder: Path) -> str:
+    """Everything a reader of the site could open, as text (XLSX unzipped)."""
+    parts = []
+    for f in sorted(folder.rglob("*")):
+        if not f.is_file():
+            continue
+        if f.suffix == ".xlsx":
+            with zipfile.ZipFile(f) as z:
+                parts += [z.read(n).decode("utf-8", "replace") for n in z.namelist()]
+        else:
+            parts.append(f.read_text(encoding="utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    base = tmp_path_factory.mktemp("conf")
+    records = _plant(base / "review")
+    out = {}
+    for level in LEVELS:
+        site = base / f"site-{level}"
+        job = ReportJob(
+            NB_DIR / "confidential.ipynb",
+            {"records": str(records)},
+            site / "AT12" / "review_comments",
+            "Review comments AT12",
+            "AT12",
+            "Review comments",
+            header={"region": "AT12"},
+        )
+        (o,) = run_batch([job], workers=1, timeout=120, progress=False, level=level, manifest=site / "manifest.json")
+        write_index([o], site / "index.html", level=level)
+        out[level] = (o, site)
+    return out
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_build_shows_exactly_the_records_of_its_level(builds, level):
+    o, site = builds[level]
+    assert o.ok, o.error
+    text = _site_text(site)
+    for other, marker in MARKERS.items():
+        if LEVELS.index(other) <= LEVELS.index(level):
+            assert marker in o.html.read_text(encoding="utf-8"), f"{other} record missing in a {level} build"
+        else:
+            assert marker not in text, f"a {level} build contains a {other} record"
+    # an unclassified record counts as restricted
+    assert ("UNSET-55aa" in text) == (level == "restricted")
+    assert o.records["level"] == level
+    assert o.records["n_shown"] == LEVELS.index(level) + 1 + (level == "restricted")
+
+
+@pytest.mark.notebooks
+def test_public_site_contains_no_non_public_text_at_all(builds):
+    _, site = builds["public"]
+    text = _site_text(site)
+    for secret in secret_strings("public", [site.parent / "review"]):
+        assert secret not in text
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("level", LEVELS)
+def test_header_and_index_state_the_level(builds, level):
+    o, site = builds[level]
+    html = o.html.read_text(encoding="utf-8")
+    header = html[html.index('<header class="cx-header"') : html.index("</header>")]
+    assert f'cx-level-{level}"' in header and f">{level}<" in header
+    assert confidentiality.describe(level) in header
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert f'class="level level-{level}"' in index
+
+
+@pytest.mark.notebooks
+def test_a_report_that_ignores_visible_fails_and_leaves_nothing(tmp_path):
+    records = _plant(tmp_path / "review")
+    site = tmp_path / "site"
+    job = ReportJob(NB_DIR / "leaky.ipynb", {"records": str(records)}, site / "AT12" / "leaky", "Leaky AT12", "AT12")
+    (o,) = run_batch([job], workers=1, timeout=120, progress=False, level="public")
+    assert o.status == "failed"
+    assert "above the public level" in o.error and "comments.csv, line 3, column comment" in o.error
+    assert "visible()" in o.error  # what to do
+    left = [p for p in site.rglob("*") if p.is_file()]
+    assert left == [], left  # not even the failed notebook: it shows the records
+    for marker in (MARKERS["consortium"], MARKERS["restricted"]):
+        assert marker not in o.error  # the message names where, not what
+    # the same notebook is fine in a restricted build
+    (o,) = run_batch([job], workers=1, timeout=120, progress=False, level="restricted")
+    assert o.ok
+
+
+@pytest.mark.notebooks
+def test_a_consortium_build_cannot_overwrite_a_public_site(builds):
+    o, site = builds["public"]
+    job = ReportJob(NB_DIR / "trivial.ipynb", {}, site / "AT12" / "trivial", "Trivial", "AT12")
+    with pytest.raises(ClusterixError, match="holds a public build; this is a consortium build"):
+        run_batch([job], progress=False, level="consortium", manifest=site / "manifest.json")
+    assert not (site / "AT12" / "trivial.html").exists()
+
+
+# --------------------------------------------------------------------------------------
+# The library function notebooks call
+# --------------------------------------------------------------------------------------
+
+
+def test_visible_filters_by_the_build_level(monkeypatch):
+    df = pd.DataFrame({"x": [1, 2, 3], "confidentiality": ["public", "consortium", "restricted"]})
+    monkeypatch.delenv(confidentiality.ENV_VAR, raising=False)
+    assert visible(df)["x"].tolist() == [1]
+    monkeypatch.setenv(confidentiality.ENV_VAR, "consortium")
+    assert visible(df)["x"].tolist() == [1, 2]
+    assert visible(df, "public")["x"].tolist() == [1]
+    with pytest.raises(ParameterError, match="a consortium build cannot show restricted records"):
+        visible(df, "restricted")
+    monkeypatch.setenv(confidentiality.ENV_VAR, "restricted")
+    assert visible(df)["x"].tolist() == [1, 2, 3]
+
+
+def test_missing_column_needs_an_explicit_default(monkeypatch):
+    monkeypatch.delenv(confidentiality.ENV_VAR, raising=False)
+    df = pd.DataFrame({"x": [1]})
+    with pytest.raises(ClusterixError, match="review comments have no 'confidentiality' column") as info:
+        visible(df, where="review comments")
+    assert "default='public'" in str(info.value)
+    assert visible(df, default="public")["x"].tolist() == [1]
+    assert visible(df, default="consortium").empty
+
+
+def test_unknown_level_words_are_named_with_their_rows():
+    df = pd.DataFrame({"x": [1, 2, 3], "confidentiality": ["public", "secret", "publik"]})
+    with pytest.raises(ClusterixError) as info:
+        visible(df, "public", where="comments.csv")
+    msg = str(info.value)
+    assert "'publik'" in msg and "'secret'" in msg and "rows [1, 2]" in msg and "comments.csv" in msg
+
+
+def test_bad_build_level_in_the_environment(monkeypatch):
+    monkeypatch.setenv(confidentiality.ENV_VAR, "open")
+    with pytest.raises(ParameterError, match="unknown confidentiality level 'open'.*CLUSTERIX_LEVEL"):
+        visible(pd.DataFrame({"confidentiality": ["public"]}))
+
+
+def test_secret_strings_and_find_leaks(tmp_path):
+    records = _plant(tmp_path / "d")
+    secrets = secret_strings("public", [records.parent])
+    assert set(secrets) == {MARKERS["consortium"], MARKERS["restricted"], "UNSET-55aa: a comment nobody classified"}
+    assert secret_strings("restricted", [records.parent]) == {}
+    page = tmp_path / "r.html"
+    page.write_text("<td>" + MARKERS["restricted"].replace("'", "&#x27;") + "</td>", encoding="utf-8")
+    assert find_leaks([page], secrets) == ["r.html shows the non-public record comments.csv, line 4, column comment"]
+    page.write_text("<td>" + MARKERS["public"] + "</td>", encoding="utf-8")
+    assert find_leaks([page], secrets) == []
