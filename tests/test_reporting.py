@@ -431,3 +431,81 @@ def test_offline_violations_catches_css_and_links():
     )
     found = offline_violations(html_text)
     assert len(found) == 5, found
+
+
+# ---------------------------------------------------------------------------------------
+# Key tables (CSV/XLSX downloads), table of contents, header level and downloads
+# ---------------------------------------------------------------------------------------
+
+
+def _table_output(monkeypatch, name, frame, title=None):
+    """The display output record_table() produces in a kernel."""
+    import IPython.display
+
+    from clusterix_lib.reporting import record_table
+
+    shown = {}
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw, metadata: shown.update(obj))
+    record_table(name, frame, title=title)
+    return nbformat.v4.new_output("display_data", data=shown)
+
+
+def test_record_table_write_tables_and_downloads(tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    from clusterix_lib.reporting import output_paths, read_tables, write_tables
+
+    df = pd.DataFrame({"nace_r2": ["C10", "J62"], "lq": [np.float64(1.25), np.nan], "n": np.array([3, 4])})
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("## First part"),
+            nbformat.v4.new_code_cell("", outputs=[_table_output(monkeypatch, "lq", df, "Location quotients")]),
+            nbformat.v4.new_markdown_cell("## Second part\n\n### Detail"),
+        ]
+    )
+    tables = read_tables(nb)
+    assert tables["lq"] == {"title": "Location quotients", "columns": ["nace_r2", "lq", "n"],
+                            "data": [["C10", 1.25, 3], ["J62", None, 4]]}
+    stem = tmp_path / "AT12" / "profile"
+    written = write_tables(tables, stem)
+    csv_text = (tmp_path / "AT12" / "profile.tables" / "lq.csv").read_text(encoding="utf-8")
+    assert csv_text == "nace_r2,lq,n\nC10,1.25,3\nJ62,,4\n"
+    ws = load_workbook(output_paths(stem)["xlsx"])["lq"]
+    assert [c.value for c in ws[1]] == ["nace_r2", "lq", "n"] and ws["B2"].value == 1.25
+    assert set(written) == {"lq", "__xlsx__"}
+    # the export links them, shows a table of contents and the level; the table itself stays invisible
+    html_text = export_html(
+        nb,
+        output_paths(stem)["html"],
+        header={
+            "title": "T",
+            "level": "consortium",
+            "downloads": [{"label": "LQ (CSV)", "href": "profile.tables/lq.csv"}],
+        },
+    ).read_text(encoding="utf-8")
+    assert 'href="profile.tables/lq.csv"' in html_text and "LQ (CSV)" in html_text
+    assert "Consortium: for the partners" in html_text and "cx-level-consortium" in html_text
+    toc = html_text[html_text.index('<nav class="cx-toc"') : html_text.index("</nav>")]
+    assert [m for m in ("#s-first-part", "#s-second-part", "#s-detail") if m in toc] == [
+        "#s-first-part", "#s-second-part", "#s-detail"]
+    assert 'id="s-first-part"' in html_text and "J62" not in html_text
+    # a second write without tables removes the old files: no stale CSV
+    write_tables({}, stem)
+    assert not (tmp_path / "AT12" / "profile.tables").exists() and not output_paths(stem)["xlsx"].exists()
+
+
+def test_record_table_rejects_bad_names():
+    from clusterix_lib.reporting import record_table
+
+    with pytest.raises(ValueError, match="becomes a file name"):
+        record_table("../x", pd.DataFrame({"a": [1]}))
+
+
+def test_table_of_contents_needs_two_headings_and_keeps_ids_unique():
+    from clusterix_lib.reporting import add_table_of_contents
+
+    one = '<main class="cx-main"><!--cx-toc--><h2 id="a">Only</h2></main>'
+    assert "cx-toc" not in add_table_of_contents(one)
+    two = '<main class="cx-main"><!--cx-toc--><h2>Same</h2><p>x</p><h2>Same</h2></main>'
+    out = add_table_of_contents(two)
+    assert 'id="s-same"' in out and 'id="s-same-2"' in out and 'href="#s-same-2"' in out
