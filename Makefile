@@ -72,6 +72,7 @@ bench: $(STAMP) ## time the default report batch and the indicator engine agains
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_complexity.py
+	$(BIN)/python benchmarks/bench_collaboration.py
 	$(BIN)/python benchmarks/bench_composite.py
 
 bench-site: $(STAMP) ## time every EU NUTS 2 regional profile (~240), the floor, and a no-change rebuild

@@ -99,19 +99,12 @@ def incidence_matrix(model: Collaboration) -> tuple[sp.csr_matrix, pd.Index, pd.
     return sp.csr_matrix((data, (rows, cols)), shape=(len(orgs), len(projects))), orgs, projects
 
 
-def _sample(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Values of sparse ``m`` at (rows[i], cols[i]), vectorised."""
-    if len(rows) == 0:
-        return np.zeros(0)
-    return np.asarray(m[rows, cols]).ravel()
-
-
 def organisation_pairs(model: Collaboration, *, by_year: bool = True) -> pd.DataFrame:
     """Every link: a pair of organisations with at least one joint project (per start year).
 
     With P the incidence matrix with one row per (organisation, year), C = P Pᵀ counts the joint
     projects of each pair in each year (pairs of different years never meet, since a project has
-    one start year); the upper triangle of C lists each link once. Two more products give, per
+    one start year); the upper triangle of C lists each link once. Further products give, per
     link, how many of the joint projects each end coordinated (K = P_coord Pᵀ) and the link's
     share of EC funding, F = P_fund Pᵀ with P_fund[i, p] = f_ip / (n_p − 1): each organisation's
     funding f_ip in project p is shared equally among its n_p − 1 links there, so the funding of
@@ -131,7 +124,8 @@ def organisation_pairs(model: Collaboration, *, by_year: bool = True) -> pd.Data
         ``org_a, org_b, [year], joint_projects, coordinated_a, coordinated_b, funding,
         funding_unknown`` (``coordinated_a``: joint projects coordinated by ``org_a``;
         ``funding_unknown``: participations of the two in their joint projects without a funding
-        figure, counted as 0 in ``funding``). ``attrs`` carries the model's limits.
+        figure, counted as 0 in ``funding``). Rows are sorted by ``org_a``, ``year``, ``org_b`` (in the
+        order of ``model.organisations``); ``attrs`` carries the model's limits.
 
     Examples
     --------
@@ -148,7 +142,7 @@ def organisation_pairs(model: Collaboration, *, by_year: bool = True) -> pd.Data
     1     a     c               1              1              0     45.0                0
     2     b     c               1              0              0     30.0                0
     >>> organisation_pairs(m)[["org_a", "org_b", "year", "joint_projects"]].values.tolist()
-    [['a', 'b', 2016, 1], ['a', 'b', 2017, 1], ['a', 'c', 2016, 1], ['b', 'c', 2016, 1]]
+    [['a', 'b', 2016, 1], ['a', 'c', 2016, 1], ['a', 'b', 2017, 1], ['b', 'c', 2016, 1]]
     """
     parts = model.participations
     orgs = pd.Index(model.organisations["org_id"])
@@ -162,24 +156,31 @@ def organisation_pairs(model: Collaboration, *, by_year: bool = True) -> pd.Data
     else:
         n_y, rows = 1, o.astype(np.int64)
     shape = (len(orgs) * n_y, len(projects))
-    ones = np.ones(len(p), dtype=np.float64)
-    P = sp.csr_matrix((ones, (rows, p)), shape=shape)
-    Pt = P.T.tocsr()
-    upper = sp.triu(P @ Pt, k=1).tocoo()
-    ra, rb = upper.row.astype(np.int64), upper.col.astype(np.int64)
-    order = np.lexsort((ra % n_y, rb // n_y, ra // n_y))  # by org_a, org_b, year
-    ra, rb = ra[order], rb[order]
-    joint = upper.data[order]
+    Pt = sp.csr_matrix((np.ones(len(p)), (p, rows)), shape=(shape[1], shape[0]))
     n_p = np.bincount(p, minlength=len(projects))
     funding = parts["funding"].to_numpy(dtype=np.float64)
     unknown = np.isnan(funding)
     share = np.where(unknown, 0.0, funding) / np.maximum(n_p[p] - 1, 1)
     coord = (parts["role"].to_numpy() == "coordinator").astype(np.float64)
-    K = sp.csr_matrix((coord, (rows, p)), shape=shape) @ Pt
-    F = sp.csr_matrix((share, (rows, p)), shape=shape) @ Pt
-    U = sp.csr_matrix((unknown.astype(np.float64), (rows, p)), shape=shape) @ Pt
-    for m in (K, F, U):
+    # Two complex products carry the four measures: (P + i P_coord) Pᵀ = C + i K and
+    # (P + P_fund + i P_unknown) Pᵀ = (C + F) + i U. Their real parts are > 0 wherever C has an
+    # entry, so both have exactly C's pattern; with sorted indices their data line up entry by entry
+    # (and those of their transposes, C being symmetric, too): no lookups by (row, column).
+    first = sp.csr_matrix((1.0 + 1j * coord, (rows, p)), shape=shape) @ Pt
+    second = sp.csr_matrix((1.0 + share + 1j * unknown, (rows, p)), shape=shape) @ Pt
+    values = []
+    for m in (first, second):
         m.sort_indices()
+        mt = m.T.tocsr()
+        mt.sort_indices()
+        values.append((m.data, mt.data))
+    ref = first
+    row_of = np.repeat(np.arange(ref.shape[0], dtype=np.int64), np.diff(ref.indptr))
+    upper = row_of < ref.indices
+    ra, rb = row_of[upper], ref.indices[upper].astype(np.int64)  # sorted by org_a, year, org_b
+    (m1, m1t), (m2, m2t) = values
+    c_ab = m1.real[upper]
+    joint = c_ab
     out = pd.DataFrame(
         {
             "org_a": orgs[ra // n_y],
@@ -189,10 +190,10 @@ def organisation_pairs(model: Collaboration, *, by_year: bool = True) -> pd.Data
     if by_year:
         out["year"] = pd.array(np.asarray(y_labels, dtype=object)[ra % n_y], dtype="Int64")
     out["joint_projects"] = np.rint(joint).astype(np.int64)
-    out["coordinated_a"] = np.rint(_sample(K, ra, rb)).astype(np.int64)
-    out["coordinated_b"] = np.rint(_sample(K, rb, ra)).astype(np.int64)
-    out["funding"] = _sample(F, ra, rb) + _sample(F, rb, ra)
-    out["funding_unknown"] = np.rint(_sample(U, ra, rb) + _sample(U, rb, ra)).astype(np.int64)
+    out["coordinated_a"] = np.rint(m1.imag[upper]).astype(np.int64)
+    out["coordinated_b"] = np.rint(m1t.imag[upper]).astype(np.int64)
+    out["funding"] = (m2.real[upper] - c_ab) + (m2t.real[upper] - c_ab)
+    out["funding_unknown"] = np.rint(m2.imag[upper] + m2t.imag[upper]).astype(np.int64)
     out.attrs = dict(model.limits)
     return out
 
@@ -202,14 +203,49 @@ def organisation_pairs(model: Collaboration, *, by_year: bool = True) -> pd.Data
 # --------------------------------------------------------------------------------------------
 
 
-def _ends(pairs: pd.DataFrame, attribute: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """The attribute of both ends of each pair (``""`` where the organisation is not in ``attribute``)."""
+def _check_attribute(attribute: pd.Series, name: str) -> None:
     if not isinstance(attribute, pd.Series):
         raise ParameterError(f"{name} must be a Series indexed by org_id", where=f"parameter {name}")
+
+
+def _ends(pairs: pd.DataFrame, attribute: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The attribute of both ends of each pair (``""`` where the organisation is not in ``attribute``)."""
+    _check_attribute(attribute, name)
     values = np.append(attribute.fillna("").astype(str).to_numpy(), "")
     ia = attribute.index.get_indexer(pairs["org_a"])
     ib = attribute.index.get_indexer(pairs["org_b"])
     return values[ia], values[ib]  # -1 picks the appended ""
+
+
+def _end_codes(pairs: pd.DataFrame, attribute: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer codes of the attribute of both ends (−1: unknown or ``""``) and the sorted labels."""
+    _check_attribute(attribute, name)
+    codes, labels = pd.factorize(attribute.fillna("").astype(str), sort=True)
+    labels = np.asarray(labels, dtype=object)
+    if len(labels) and labels[0] == "":  # "" sorts first: unknown
+        codes, labels = codes - 1, labels[1:]
+    codes = np.append(codes, -1)
+    ia = attribute.index.get_indexer(pairs["org_a"])
+    ib = attribute.index.get_indexer(pairs["org_b"])
+    return codes[ia], codes[ib], labels  # -1 picks the appended -1
+
+
+def _years(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and labels of the pairs' years (one code 0 when there is no year column)."""
+    if "year" not in pairs:
+        return np.zeros(len(pairs), dtype=np.int64), np.array([None], dtype=object)
+    codes, labels = pd.factorize(pairs["year"], sort=True, use_na_sentinel=False)
+    return codes.astype(np.int64), np.asarray(labels, dtype=object)
+
+
+def _group_sums(key: np.ndarray, values: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Sums of each value array per distinct ``key`` (sorted), vectorised."""
+    top = int(key.max()) + 1 if len(key) else 0
+    if top <= max(4 * len(key), 1 << 16):  # small key space: count straight into it
+        uniq = np.flatnonzero(np.bincount(key, minlength=top))
+        return uniq, {k: np.bincount(key, weights=v, minlength=top)[uniq] for k, v in values.items()}
+    uniq, inverse = np.unique(key, return_inverse=True)
+    return uniq, {k: np.bincount(inverse, weights=v, minlength=len(uniq)) for k, v in values.items()}
 
 
 def sector_pair_mask(
@@ -222,9 +258,10 @@ def sector_pair_mask(
     >>> sector_pair_mask(pairs, sector).tolist()
     [True, False, True]
     """
-    sa, sb = _ends(pairs, sector, "sector")
-    a, b = list(a), list(b)
-    return (np.isin(sa, a) & np.isin(sb, b)) | (np.isin(sa, b) & np.isin(sb, a))
+    sa, sb, labels = _end_codes(pairs, sector, "sector")
+    in_a = np.append(np.isin(labels, list(a)), False)  # code -1 (unknown) picks the appended False
+    in_b = np.append(np.isin(labels, list(b)), False)
+    return (in_a[sa] & in_b[sb]) | (in_b[sa] & in_a[sb])
 
 
 def link_counts(
@@ -266,39 +303,49 @@ def link_counts(
     0        AT      3      1      2         1            1     20.0
     1        CZ      2      0      2         0            1     10.0
     """
-    ta, tb = _ends(pairs, territory, "territory")
-    keep = np.ones(len(pairs), dtype=bool) if select is None else np.asarray(select, dtype=bool)
-    jp = pairs["joint_projects"].to_numpy()
-    ca = pairs["coordinated_a"].to_numpy() > 0 if "coordinated_a" in pairs else np.zeros(len(pairs), bool)
-    cb = pairs["coordinated_b"].to_numpy() > 0 if "coordinated_b" in pairs else np.zeros(len(pairs), bool)
-    fund = pairs["funding"].to_numpy(dtype=np.float64) if "funding" in pairs else np.zeros(len(pairs))
+    ta, tb, labels = _end_codes(pairs, territory, "territory")
+    n = len(pairs)
+    keep = np.ones(n, dtype=bool) if select is None else np.asarray(select, dtype=bool)
+    jp = pairs["joint_projects"].to_numpy(dtype=np.float64)
+    ca = pairs["coordinated_a"].to_numpy() > 0 if "coordinated_a" in pairs else np.zeros(n, bool)
+    cb = pairs["coordinated_b"].to_numpy() > 0 if "coordinated_b" in pairs else np.zeros(n, bool)
+    fund = pairs["funding"].to_numpy(dtype=np.float64) if "funding" in pairs else np.zeros(n)
     if sector is not None:
-        sa, sb = _ends(pairs, sector, "sector")
-        cross = (sa != sb) & (sa != "") & (sb != "")
+        sa, sb, _ = _end_codes(pairs, sector, "sector")
+        cross = (sa != sb) & (sa >= 0) & (sb >= 0)
     else:
-        cross = np.zeros(len(pairs), dtype=bool)
+        cross = np.zeros(n, dtype=bool)
     intra = ta == tb
-    side_a = keep & (ta != "")
-    side_b = keep & (tb != "") & ~intra
-    by_year = "year" in pairs
-    frame = {
-        "territory": np.concatenate([ta[side_a], tb[side_b]]),
-        "links": 1,
-        "intra": np.concatenate([intra[side_a], np.zeros(side_b.sum(), bool)]).astype(np.int64),
-        "unlocated": np.concatenate([(tb == "")[side_a], (ta == "")[side_b]]).astype(np.int64),
-        "cross_sector": np.concatenate([cross[side_a], cross[side_b]]).astype(np.int64),
-        "repeated": np.concatenate([jp[side_a] >= 2, jp[side_b] >= 2]).astype(np.int64),
-        "joint_projects": np.concatenate([jp[side_a], jp[side_b]]),
-        "coordinated": np.concatenate([(ca | (intra & cb))[side_a], cb[side_b]]).astype(np.int64),
-        "funding": np.concatenate([fund[side_a], fund[side_b]]),
-    }
+    side_a = keep & (ta >= 0)
+    side_b = keep & (tb >= 0) & ~intra
+    years, year_labels = _years(pairs)
+    ny = len(year_labels)
+
+    def both(va: np.ndarray, vb: np.ndarray) -> np.ndarray:
+        return np.concatenate([va[side_a], vb[side_b]]).astype(np.float64)
+
+    key = both(ta * ny + years, tb * ny + years).astype(np.int64)
+    zeros = np.zeros(n)
+    uniq, sums = _group_sums(
+        key,
+        {
+            "links": both(np.ones(n), np.ones(n)),
+            "intra": both(intra, zeros),
+            "unlocated": both(tb < 0, ta < 0),
+            "cross_sector": both(cross, cross),
+            "repeated": both(jp >= 2, jp >= 2),
+            "joint_projects": both(jp, jp),
+            "coordinated": both(ca | (intra & cb), cb),
+            "funding": both(fund, fund),
+        },
+    )
     keys = ["territory"]
-    if by_year:
-        year = pairs["year"].to_numpy()
-        frame["year"] = pd.array(np.concatenate([year[side_a], year[side_b]]), dtype="Int64")
+    out = pd.DataFrame({"territory": labels[uniq // ny] if len(uniq) else np.array([], dtype=object)})
+    if "year" in pairs:
+        out["year"] = pd.array(year_labels[uniq % ny], dtype="Int64")
         keys.append("year")
-    long = pd.DataFrame(frame)
-    out = long.groupby(keys, sort=True, dropna=False).sum().reset_index()
+    for col, v in sums.items():
+        out[col] = v if col == "funding" else np.rint(v).astype(np.int64)
     out["inter"] = out["links"] - out["intra"] - out["unlocated"]
     located = out["intra"] + out["inter"]
     out["intra_share"] = out["intra"] / located.where(located > 0)
@@ -327,7 +374,7 @@ def link_counts(
     out = out[cols]
     if sector is None:
         out = out.drop(columns=["cross_sector", "cross_sector_share"])
-    out.attrs = {**pairs.attrs, "unlocated_links": int((keep & (ta == "") & (tb == "")).sum())}
+    out.attrs = {**pairs.attrs, "unlocated_links": int((keep & (ta < 0) & (tb < 0)).sum())}
     return out
 
 
@@ -383,17 +430,25 @@ def group_pair_links(
     1       A       B      2       9.0   0.2222
     2       B       B      3       3.0   1.0000
     """
-    ga, gb = _ends(pairs, groups, "groups")
-    located = (ga != "") & (gb != "")
-    lo = np.where(ga <= gb, ga, gb)[located]
-    hi = np.where(ga <= gb, gb, ga)[located]
-    frame = {"group_a": lo, "group_b": hi, "links": 1, "joint_projects": pairs["joint_projects"].to_numpy()[located]}
+    ga, gb, labels = _end_codes(pairs, groups, "groups")
+    located = (ga >= 0) & (gb >= 0)
+    k = np.int64(max(len(labels), 1))
+    lo, hi = np.minimum(ga, gb)[located], np.maximum(ga, gb)[located]
+    years, year_labels = _years(pairs)
+    ny = np.int64(len(year_labels))
+    key = (lo.astype(np.int64) * k + hi) * ny + years[located]
+    uniq, sums = _group_sums(
+        key, {"links": np.ones(len(key)), "joint_projects": pairs["joint_projects"].to_numpy(np.float64)[located]}
+    )
     keys = ["group_a", "group_b"]
+    out = pd.DataFrame({"group_a": labels[uniq // ny // k], "group_b": labels[uniq // ny % k]})
     if "year" in pairs:
-        frame["year"] = pd.array(pairs["year"].to_numpy()[located], dtype="Int64")
+        out["year"] = pd.array(year_labels[uniq % ny], dtype="Int64")
         keys.append("year")
-    out = pd.DataFrame(frame).groupby(keys, sort=True, dropna=False).sum().reset_index()
-    counts = sizes if sizes is not None else groups[groups.fillna("") != ""].value_counts()
+    out["links"] = np.rint(sums["links"]).astype(np.int64)
+    out["joint_projects"] = np.rint(sums["joint_projects"]).astype(np.int64)
+    text = groups.fillna("").astype(str)
+    counts = sizes if sizes is not None else text[text != ""].value_counts()
     out["n_a"] = out["group_a"].map(counts).fillna(0).astype(np.int64)
     out["n_b"] = out["group_b"].map(counts).fillna(0).astype(np.int64)
     same = out["group_a"] == out["group_b"]
