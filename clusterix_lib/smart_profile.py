@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from clusterix_lib import clusters, diversity, dynamics, nuts, profile, specialisation
+from clusterix_lib import clusters, complexity, diversity, dynamics, nuts, profile, quadrant, specialisation
 from clusterix_lib.nace import nace_labels
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "comparison_panel",
     "eu_reference",
     "cluster_profile",
+    "complexity_position",
+    "diversification_options",
     "specialisation_changes",
     "structure_position",
 ]
@@ -176,3 +178,58 @@ def cluster_profile(
     own["label"] = own["nace_r2"].map(nace_labels()).fillna("")
     own = own.sort_values(["stars", "lq"], ascending=[False, False])
     return own[["nace_r2", "label", "value", "lq", "size", "focus", "stars", "strong"]].reset_index(drop=True)
+
+
+def _year_panel(employment: pd.DataFrame, territory: nuts.Territory, year: int) -> pd.DataFrame:
+    panel = comparison_panel(employment, territory)
+    return panel[panel["year"] == year]
+
+
+def diversification_options(employment: pd.DataFrame, territory: nuts.Territory, year: int) -> pd.DataFrame:
+    """Divisions the territory does not hold yet, by relatedness density and complexity.
+
+    The smart-specialisation quadrant of Balland et al. (2019)
+    (:func:`clusterix_lib.quadrant.smart_specialisation_quadrant`) over Europe's NUTS 2 regions
+    in ``year``: a division is *held* where :math:`RCA \\ge 1`; relatedness density (0-100) is
+    the share of the division's related divisions (minimum conditional probability of
+    co-specialisation) that the region holds; complexity is the division's PCI. Withheld figures
+    count as absent when the relatedness is estimated, but a division whose figure is withheld
+    *for this region* is no candidate (whether the region holds it is unknown); ``attrs["withheld"]``
+    lists them.
+
+    Columns ``nace_r2, label, value, rca, relatedness_density, complexity, quadrant``, the
+    attractive quadrant first; ``attrs`` carries the split values for
+    :func:`clusterix_lib.quadrant.plot_quadrant`.
+    """
+    panel = _year_panel(employment, territory, year)
+    code = panel_code(territory)
+    withheld = sorted(panel.loc[(panel["geo"] == code) & panel["value"].isna(), "nace_r2"])
+    q = _quiet_zero(quadrant.smart_specialisation_quadrant, panel, code)
+    attrs = dict(q.attrs)
+    q = q[~q["sector"].isin(withheld)].rename(columns={"sector": "nace_r2"})
+    q = q.assign(label=q["nace_r2"].map(nace_labels()).fillna(""))
+    columns = ["nace_r2", "label", "value", "rca", "relatedness_density", "complexity", "quadrant"]
+    out = q[columns].reset_index(drop=True)
+    out.attrs = {**attrs, "withheld": withheld}
+    return out
+
+
+def _quiet_zero(func, *args, **kwargs):
+    """Call a complexity function with withheld cells as 0 (absent); its warnings are expected here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func(*args, missing="zero", **kwargs)
+
+
+def complexity_position(employment: pd.DataFrame, territory: nuts.Territory, year: int) -> pd.DataFrame:
+    """The territory's Economic Complexity Index among Europe's NUTS 2 regions in ``year``.
+
+    ECI by the eigenvector method with Stata's conventions (:func:`clusterix_lib.complexity.eci_pci`:
+    z-score, sign so that ECI rises with diversity) on the binary matrix :math:`RCA \\ge 1` of
+    regions × NACE divisions. Returns one row per measure (``eci``, ``diversity`` — the number of
+    divisions held) with ``value, rank, of, percentile, median`` as :func:`structure_position`.
+    """
+    panel = _year_panel(employment, territory, year)
+    res = _quiet_zero(complexity.eci_pci, panel)
+    ranked = res.locations.dropna(subset=["eci"])  # regions with figures that year
+    return _position(ranked, panel_code(territory), ["eci", "diversity"])

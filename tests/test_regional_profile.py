@@ -95,3 +95,27 @@ def test_html_is_offline_and_shows_no_code(built, code):
     assert 'class="cx-version">' in html
     assert 'class="cx-source-code">sbs_r_nuts06_r2<' in html
     assert "Licence:" in html and "2011/833/EU" in html
+
+
+@pytest.mark.parametrize("code", REGIONS)
+def test_indicator_sections_equal_the_library(built, employment, code):
+    """Structure, clusters, changes, diversification options and ECI as the library computes them."""
+    from clusterix_lib import smart_profile
+
+    rec = read_records(built[code].ipynb)
+    prof = profile.employment_profile(employment, code)
+    territory, year = prof["territory"], prof["year"]
+    structure = smart_profile.structure_position(employment, territory, year).set_index("measure")
+    assert rec["structure_krugman"] == pytest.approx(structure.loc["krugman", "value"], rel=1e-12)
+    assert rec["structure_related_variety"] == pytest.approx(structure.loc["related_variety", "value"], rel=1e-12)
+    stars = smart_profile.cluster_profile(employment, territory, year)
+    assert rec["strong_clusters"] == stars.loc[stars["strong"], "nace_r2"].tolist()
+    changes = smart_profile.specialisation_changes(employment, territory, 2008, year)
+    assert rec["entries"] == changes.loc[changes["change"] == "entry", "nace_r2"].tolist()
+    options = smart_profile.diversification_options(employment, territory, year)
+    ideal = options[options["quadrant"] == "low risk, high benefit"]
+    assert rec["diversification_top"] == ideal["nace_r2"].head(10).tolist()
+    assert set(rec["relatedness_density"]).isdisjoint(options.attrs["withheld"])
+    eci = smart_profile.complexity_position(employment, territory, year).set_index("measure").loc["eci"]
+    assert rec["eci"] == pytest.approx(eci["value"], rel=1e-9)
+    assert rec["eci_rank"] == eci["rank"] and 1 <= rec["eci_rank"] <= rec["eci_of"]
