@@ -247,3 +247,44 @@ def test_programme_record_file_missing_or_short(tmp_path):
     (tmp_path / "short.csv").write_text("record_id,member\nP1,x\n")
     with pytest.raises(DataFileError, match="lack the column"):
         co.load_programme_records(tmp_path / "short.csv")
+
+
+# ---------------------------------------------------------------------------------------------
+# clusterix collaboration
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cli_partners_table_equals_a_pandas_recount(tmp_path, capsys):
+    from clusterix_lib import cli
+
+    out = tmp_path / "cz08.csv"
+    assert cli.main(["collaboration", "partners", "--source", "interreg", "--region", "CZ08", "-o", str(out)]) == 0
+    assert "sample" in capsys.readouterr().out  # the source's limits are printed
+    table = pd.read_csv(out)
+    # recount with plain pandas: distinct (CZ08 organisation, partner organisation) pairs per partner region
+    p = pd.read_csv(DATA / "interreg_partners.csv.gz", dtype=str, keep_default_na=False)
+    p["project"] = p["programme"] + "|" + p["acronym"]
+    p["org"] = p["nuts3"].where(p["nuts3"] != "", p["country"]) + ":" + co.normalise_name(p["name"])
+    p["nuts2"] = p["nuts3"].str[:4]
+    both = p.merge(p, on="project", suffixes=("", "_o"))
+    both = both[(both["nuts2"] == "CZ08") & (both["nuts2_o"] != "CZ08") & (both["nuts2_o"] != "")]
+    want = both.drop_duplicates(["org", "org_o"]).groupby("nuts2_o").size()
+    assert table.set_index("partner")["links"].to_dict() == want.to_dict()
+    assert table["partner"].iloc[0] == "PL22"
+
+
+def test_cli_refuses_regions_for_cordis(tmp_path, capsys):
+    from clusterix_lib import cli
+
+    code = cli.main(["collaboration", "links", "--source", "h2020", "--level", "2", "-o", str(tmp_path / "x.csv")])
+    assert code == 2 and "country only" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_cli_records_brokers_and_sectors(tmp_path):
+    from clusterix_lib import cli
+
+    for table in ("brokers", "sectors", "ek-links"):
+        out = tmp_path / f"{table}.csv"
+        assert cli.main(["collaboration", table, "--source", "records", "-o", str(out)]) == 0
+        assert len(pd.read_csv(out)) > 0
