@@ -100,7 +100,6 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -351,7 +350,6 @@ def eigenvector_arrays(
     sd: SdConvention = "stata",
     sign: str | np.ndarray = "diversity",
     solver: Solver = "auto",
-    where: Callable[[str], str] | None = None,
 ) -> dict[str, np.ndarray]:
     r"""ECI and PCI for every period of a binary presence array ``m`` ``(T, L, P)``.
 
