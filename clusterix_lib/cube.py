@@ -200,8 +200,15 @@ def to_cube(
             stacklevel=2,
         )
         vals = vals.fillna(0.0)
-    dup = frame.duplicated([time, loc, prod], keep=False)
-    if dup.any():
+    t_codes, times = pd.factorize(frame[time], sort=True)
+    l_codes, locs = pd.factorize(frame[loc], sort=True)
+    p_codes, prods = pd.factorize(frame[prod], sort=True)
+    shape = (len(times), len(locs), len(prods))
+    flat = (t_codes.astype(np.int64) * shape[1] + l_codes) * shape[2] + p_codes
+    # duplicates from the flat cell index: one bincount instead of a hash over three columns
+    counts = np.bincount(flat, minlength=shape[0] * shape[1] * shape[2])
+    if counts.max(initial=0) > 1:
+        dup = counts[flat] > 1
         if duplicates == "error":
             raise DataFileError(
                 f"{int(dup.sum())} rows repeat a ({time}, {loc}, {prod}) combination: {_examples(frame[dup])}",
@@ -211,11 +218,6 @@ def to_cube(
         warnings.warn(
             f"{source}: {int(dup.sum())} duplicated rows summed: {_examples(frame[dup], 3)}", DataWarning, stacklevel=2
         )
-    t_codes, times = pd.factorize(frame[time], sort=True)
-    l_codes, locs = pd.factorize(frame[loc], sort=True)
-    p_codes, prods = pd.factorize(frame[prod], sort=True)
-    shape = (len(times), len(locs), len(prods))
-    flat = (t_codes.astype(np.int64) * shape[1] + l_codes) * shape[2] + p_codes
     cube = np.bincount(flat, weights=vals.to_numpy(), minlength=shape[0] * shape[1] * shape[2]).reshape(shape)
     return Cube(
         cube,
