@@ -969,7 +969,12 @@ def _run_one(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _warm_up() -> None:
-    """Import what every report needs and compile the HTML template (once per worker)."""
+    """Start the kernel template, import what every report needs, compile the HTML template."""
+    from clusterix_lib import kernel_fork
+
+    runtime = os.environ.get("JUPYTER_RUNTIME_DIR") or tempfile.gettempdir()
+    kernel_fork.start(runtime)  # imports in parallel with ours; see clusterix_lib.kernel_fork
+
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 
@@ -994,6 +999,9 @@ def _serve(fd: int) -> int:
             write_text(spec["result"], json.dumps(result, default=str))
             pipe.write("done\n")
             pipe.flush()
+    from clusterix_lib import kernel_fork
+
+    kernel_fork.stop()
     return 0
 
 

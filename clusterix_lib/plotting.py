@@ -5,6 +5,7 @@ Static PNG figures keep the shared HTML free of JavaScript and network requests.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from pathlib import Path
 
@@ -62,14 +63,29 @@ def plot_sections(table: pd.DataFrame, labels: pd.Series, *, title: str = "") ->
     return fig
 
 
+@functools.lru_cache(maxsize=4)
+def _read_geometry(path: str, mtime_ns: int, size: int):
+    import geopandas as gpd
+
+    return gpd.read_file(path)
+
+
+def load_geometry(geometry: str | Path):
+    """The GeoJSON as a GeoDataFrame, read once per process while the file is unchanged.
+
+    Treat the result as read-only (filter it; do not modify it in place).
+    """
+    p = Path(geometry)
+    st = p.stat()
+    return _read_geometry(str(p.resolve()), st.st_mtime_ns, st.st_size)
+
+
 def plot_region_map(codes: list[str], geometry: str | Path, *, level: int, title: str = "") -> Figure:
     """Europe at NUTS ``level`` with the regions in ``codes`` highlighted.
 
     ``geometry`` is the simplified GeoJSON from ``data/`` (all levels in one file).
     """
-    import geopandas as gpd
-
-    gdf = gpd.read_file(geometry)
+    gdf = load_geometry(geometry)
     countries = gdf[gdf["LEVL_CODE"] == 0]
     layer = gdf[gdf["LEVL_CODE"] == level]
     fig, ax = plt.subplots(figsize=(7, 6.5), layout="constrained")

@@ -798,6 +798,11 @@ def execute_notebook(
     engine_kwargs: dict[str, Any] = {}
     if timeout_cell is not None:
         engine_kwargs["execution_timeout"] = timeout_cell
+    from clusterix_lib import kernel_fork
+
+    fork_manager = kernel_fork.manager_class()  # a batch worker's warm kernel template, if any
+    if fork_manager is not None:
+        engine_kwargs["kernel_manager_class"] = fork_manager
 
     def _fail(exc_what: str, **kw: Any) -> ReportError:
         out.unlink(missing_ok=True)

@@ -50,12 +50,16 @@ def _jobs(out: Path) -> list[ReportJob]:
 
 
 def _kernels_using(path_fragment: str) -> list[int]:
+    """Processes of the batch still alive: kernels (their connection file is in the batch's runtime
+    folder), workers, and the kernel template and the kernels forked from it (its socket is there)."""
+    import os
+
     import psutil
 
     pids = []
     for p in psutil.process_iter(["cmdline"]):
         cmd = " ".join(p.info.get("cmdline") or [])
-        if "ipykernel" in cmd and path_fragment in cmd:
+        if path_fragment in cmd and p.pid != os.getpid():
             pids.append(p.pid)
     return pids
 
