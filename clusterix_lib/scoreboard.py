@@ -429,8 +429,6 @@ class Scoreboard:
         d = self.data[(self.data["time"] == year) & self.data["unit"].isin(units)]
         imp = self.result.imputed
         imp = imp[(imp["time"] == year) & imp["unit"].isin(units)]
-        used = self.result.treated  # treated values; the raw value is shown
-        del used
         x = d.merge(imp[["unit", "indicator", "source_time"]], on=["unit", "indicator"], how="left")
         x["data_year"] = np.where(x["value"].notna(), year, x["source_time"])
         filled = self.result.params["X"]
@@ -555,7 +553,7 @@ def build_scoreboard(
 
 
 def _winmax(n_rows: int) -> int:
-    """Winsorising budget for the pooled region-years: COINr's 5 points per ~100 units (at least 5)."""
+    """Winsorising budget for the pooled region-years: one point per 200 (at least COINr's default, 5)."""
     return max(5, int(math.ceil(0.05 * n_rows / 10)))
 
 
