@@ -1,0 +1,84 @@
+"""Cluster register: loading, bad input, and cross-cluster matchmaking on hand-made cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clusterix_lib import cluster_register as cr
+from clusterix_lib.errors import DataFileError, ParameterError
+
+HEADER = ("cluster_id,name,region,nace_codes,members_sme,members_large,members_research,members_public,"
+          "members_other,label,illustrative,source\n")
+
+
+def test_committed_register_loads():
+    reg = cr.load_clusters()
+    assert reg["illustrative"].all()
+    assert (reg["members_total"] > 0).all()
+    assert reg["cluster_id"].is_unique
+
+
+@pytest.mark.parametrize(
+    "row, column, value",
+    [
+        ("c2,Two,,C22,1,1,1,1,1,,yes,\n", "region", ""),  # a cluster without a region
+        ("c2,Two,AT12,C22;X1,1,1,1,1,1,,yes,\n", "nace_codes", "X1"),
+        ("c2,Two,AT12,C22,-3,1,1,1,1,,yes,\n", "members_sme", "-3"),
+        ("c2,Two,AT12,C22,1,1,1,1,1,platinum,yes,\n", "label", "platinum"),
+        ("c1,Two,AT12,C22,1,1,1,1,1,,yes,\n", "cluster_id", "c1"),
+    ],
+)
+def test_bad_rows(tmp_path, row, column, value):
+    p = tmp_path / "clusters.csv"
+    p.write_text(HEADER + "c1,One,AT12,C10,1,1,1,1,1,gold,yes,\n" + row, encoding="utf-8")
+    with pytest.raises(DataFileError) as exc:
+        cr.load_clusters(p)
+    msg = str(exc.value)
+    assert str(p) in msg and "line 3" in msg and column in msg and repr(value) in msg
+
+
+def _register():
+    return pd.DataFrame({
+        "cluster_id": ["plast", "auto", "food", "plast2"],
+        "name": ["Plastics", "Automotive", "Food", "Plastics too"],
+        "region": ["AT12", "AT12", "HU22", "HU22"],
+        "divisions": [["C22"], ["C29"], ["C10"], ["C22"]],
+    })
+
+
+SECTORS = ["C10", "C22", "C29"]
+PHI = np.array([[0.0, 0.1, 0.0], [0.1, 0.0, 0.8], [0.0, 0.8, 0.0]])
+
+
+def test_value_chain_pair_ranks_first_within_region():
+    pairs = cr.cluster_pairs(_register(), PHI, SECTORS, scope="within")
+    top = pairs.iloc[0]
+    assert {top["cluster_a"], top["cluster_b"]} == {"plast", "auto"}
+    assert top["related"] == pytest.approx(0.8) and top["shared"] == 0
+    assert "proximity 0.80" in top["reason"]
+    assert set(pairs["scope"]) == {"within region"}
+
+
+def test_same_sectors_share_fully_across_regions():
+    pairs = cr.cluster_pairs(_register(), PHI, SECTORS, scope="across", region="AT12")
+    assert (pairs["region_a"] == "AT12").all() and (pairs["region_b"] == "HU22").all()
+    same = pairs[(pairs["cluster_a"] == "plast") & (pairs["cluster_b"] == "plast2")].iloc[0]
+    assert same["shared"] == 1.0 and same["related"] == 0.0
+    assert same["score"] == pytest.approx(0.4)
+    assert "share 100%" in same["reason"]
+
+
+def test_pairs_are_each_listed_once_and_scores_bounded():
+    pairs = cr.cluster_pairs(_register(), PHI, SECTORS)
+    assert len(pairs) == 6
+    assert pairs["score"].between(0, 1).all()
+    assert pairs["score"].is_monotonic_decreasing
+
+
+def test_bad_parameters():
+    with pytest.raises(ParameterError):
+        cr.cluster_pairs(_register(), PHI, SECTORS, scope="everywhere")
+    with pytest.raises(ParameterError):
+        cr.cluster_pairs(_register(), PHI, SECTORS, w_shared=2)

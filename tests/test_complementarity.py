@@ -1,0 +1,134 @@
+"""Complementarity between regions: hand-made panels with obvious answers, properties, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clusterix_lib import complementarity as cm
+from clusterix_lib.errors import ParameterError, RegionError
+
+
+def _panel(rows: dict[str, list[float]], sectors: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(g, s, v) for g, vals in rows.items() for s, v in zip(sectors, vals, strict=True)],
+        columns=["geo", "nace_r2", "value"],
+    ).assign(year=2014)
+
+
+SECTORS = ["up", "down", "x", "y", "z"]  # "up"/"down": two halves of one value chain
+
+# Europe: the two halves of the chain are co-located in R1-R4; x, y, z scattered.
+EUROPE = {
+    "R1": [10, 10, 1, 1, 1], "R2": [10, 10, 1, 1, 1], "R3": [10, 10, 1, 1, 1], "R4": [9, 11, 1, 1, 1],
+    "R5": [1, 1, 10, 1, 1], "R6": [1, 1, 1, 10, 1], "R7": [1, 1, 1, 1, 10], "R8": [1, 1, 10, 10, 1],
+    # candidate partners
+    "A": [20, 1, 1, 1, 1],      # strong upstream only
+    "B": [1, 20, 1, 1, 1],      # strong downstream only: A's value-chain partner
+    "C": [1, 1, 1, 1, 20],      # strong in z, unrelated to "up"
+    "D": [20, 1, 1, 1, 1],      # the same profile as A
+    "E": [1, 1, 20, 1, 1],      # strong in x
+}
+
+
+@pytest.fixture(scope="module")
+def strengths():
+    # proximities and percentiles from the "European" regions R1-R8, as for NUTS 2 regions in the reports
+    return cm.strength_matrix(_panel(EUROPE, SECTORS), reference_geos=[f"R{k}" for k in range(1, 9)])
+
+
+def test_value_chain_halves_rank_first_and_are_complementary(strengths):
+    phi = cm.sector_proximity(strengths)
+    i, j = SECTORS.index("up"), SECTORS.index("down")
+    assert phi[i, j] == pytest.approx(1.0)  # strong together in every region strong in either
+    ranking = cm.partner_ranking(strengths, "A", ["B", "C", "D", "E"], weights={"overlap": 0, "complementarity": 1})
+    assert ranking["region_b"].iloc[0] == "B"
+    row = ranking.iloc[0]
+    assert row["complementarity"] > 0 and row["overlap"] == 0
+    assert "up" in row["top_complementary"] and "down" in row["top_complementary"]
+    # unrelated strengths bring no complementarity
+    others = ranking.set_index("region_b")
+    assert others.loc["C", "complementarity"] == 0 and others.loc["E", "complementarity"] == 0
+
+
+def test_identical_profiles_overlap_fully_and_complement_nothing(strengths):
+    t = cm.complementarity(strengths, ["A"], ["D"])
+    assert t["overlap"].iloc[0] == pytest.approx(1.0)
+    assert t["complementarity"].iloc[0] == 0.0
+    # default weights: scale partners (D) rank first when only overlap counts
+    r = cm.partner_ranking(strengths, "A", ["B", "C", "D"], weights={"overlap": 1, "complementarity": 0})
+    assert r["region_b"].iloc[0] == "D"
+
+
+def test_contributions_name_the_value_chain_pair(strengths):
+    c = cm.contributions(strengths, "A", ["B"], n=1)
+    comp = c[c["kind"] == "complementary"].iloc[0]
+    assert (comp["sector_a"], comp["sector_b"]) == ("up", "down")
+    assert comp["proximity"] == pytest.approx(1.0)
+    total = cm.complementarity(strengths, ["A"], ["B"])["complementarity"].iloc[0]
+    assert comp["contribution"] == pytest.approx(total)  # the only pair
+
+
+def test_declared_overlap_and_missing_declarations(strengths):
+    declared = pd.DataFrame({"geo": ["A", "A", "B", "C"], "nace_r2": ["up", "x", "up", "z"]})
+    t = cm.complementarity(strengths, ["A"], ["B", "C", "E"], declared=declared).set_index("region_b")
+    assert t.loc["B", "declared"] == pytest.approx(1 / 2)  # {up, x} vs {up}
+    assert t.loc["C", "declared"] == 0.0
+    assert np.isnan(t.loc["E", "declared"]) and "declared" not in t.loc["E", "basis"]
+    assert "declared" in t.loc["B", "basis"]
+
+
+def test_consortium_matrix_is_symmetric_for_a_symmetric_proximity(strengths):
+    codes = ["A", "B", "C", "D", "E"]
+    m = cm.consortium_matrix(cm.complementarity(strengths, codes))
+    vals = m.to_numpy(dtype=float)
+    assert np.allclose(vals, vals.T, equal_nan=True)
+    assert np.isnan(np.diag(vals)).all()
+
+
+def test_asymmetric_proximity_gives_asymmetric_complementarity():
+    rows = {**EUROPE, "R9": [10, 1, 1, 1, 1], "R10": [10, 1, 1, 1, 1]}  # "up" more ubiquitous than "down"
+    s = cm.strength_matrix(_panel(rows, SECTORS))
+    t = cm.complementarity(s, ["A", "B"], method="conditional").set_index(["region_a", "region_b"])
+    assert t.loc[("A", "B"), "complementarity"] != pytest.approx(t.loc[("B", "A"), "complementarity"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 50), min_size=4, max_size=4), min_size=4, max_size=8))
+def test_properties_on_random_panels(values):
+    rows = {f"G{k}": [v + 1 for v in vals] for k, vals in enumerate(values)}
+    s = cm.strength_matrix(_panel(rows, list("pqrs")))
+    codes = list(rows)
+    t = cm.complementarity(s, codes)
+    for col in ("overlap", "complementarity"):
+        v = t[col].dropna()
+        assert ((v >= -1e-12) & (v <= 1 + 1e-12)).all()
+        m = cm.consortium_matrix(t, col).to_numpy(dtype=float)
+        assert np.allclose(m, m.T, equal_nan=True)  # min-conditional proximity is symmetric
+    assert t["score"].dropna().between(0, 100).all()
+    # a region against its copy: complementarity 0
+    s2 = cm.strength_matrix(_panel({**rows, "COPY": rows["G0"]}, list("pqrs")))
+    assert cm.complementarity(s2, ["G0"], ["COPY"])["complementarity"].fillna(0).iloc[0] == 0
+
+
+def test_sensitivity_rank_intervals(strengths):
+    runs = cm.sensitivity(strengths, "A", ["B", "C", "D", "E"], thresholds=(1.0, 1.5), methods=("min_conditional",))
+    assert len(runs) == 2 * 1 * 3 * 4
+    iv = cm.rank_intervals(runs)
+    assert (iv["best"] <= iv["median"]).all() and (iv["median"] <= iv["worst"]).all()
+    assert iv["best"].min() == 1
+
+
+def test_bad_input():
+    s = cm.strength_matrix(_panel(EUROPE, SECTORS))
+    with pytest.raises(RegionError, match="no sector statistics for 'ZZ'"):
+        cm.complementarity(s, ["A"], ["ZZ"])
+    with pytest.raises(ParameterError, match="weights"):
+        cm.complementarity(s, ["A"], ["B"], weights={"overlap": -1})
+    with pytest.raises(ParameterError, match="method"):
+        cm.sector_proximity(s, "nonsense")
+    with pytest.raises(ParameterError, match="threshold"):
+        cm.strength_matrix(_panel(EUROPE, SECTORS), threshold=0)
