@@ -276,10 +276,12 @@ def _declared_matrix(declared: pd.DataFrame | None, codes_a: Sequence[str], code
 
 def _percentile(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Share (0-1) of the reference values not above each value; NaN stays NaN."""
-    ref = np.sort(reference[np.isfinite(reference)])
+    # rounded: a pair's value computed in another matrix product may differ in the last bits from
+    # the same pair in the reference, which must not move it across a tie
+    ref = np.sort(np.round(reference[np.isfinite(reference)], 10))
     if ref.size == 0:
         return np.full(values.shape, np.nan)
-    pct = np.searchsorted(ref, np.nan_to_num(values), side="right") / ref.size
+    pct = np.searchsorted(ref, np.round(np.nan_to_num(values), 10), side="right") / ref.size
     return np.where(np.isfinite(values), pct, np.nan)
 
 

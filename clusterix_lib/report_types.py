@@ -89,6 +89,7 @@ REPORT_TYPES: dict[str, ReportType] = {
         ReportType("policy_evaluation", "policy_evaluation.ipynb", "Policy evaluation",
                    targets="clusterix_lib.evaluation:policy_evaluation_targets"),
         ReportType("collaboration", "collaboration.ipynb", "Collaboration"),
+        ReportType("complementarity", "complementarity.ipynb", "Complementarity"),
     ]
 }
 
