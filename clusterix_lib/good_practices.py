@@ -67,8 +67,10 @@ __all__ = [
     "completeness",
     "completeness_summary",
     "empty_register",
+    "gp_region_targets",
     "gp_sources",
     "load_good_practices",
+    "practice_markdown",
     "practice_page",
     "quality",
     "register_path",
@@ -496,3 +498,61 @@ def gp_sources(register: pd.DataFrame) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def gp_region_targets(consortium_path: str | Path | None = None) -> list[dict[str, Any]]:
+    """Default ``good_practice`` reports of a consortium: one per distinct region.
+
+    For a consortium file other than the default, ``consortium_file`` is added so the notebook
+    reads that consortium's register.
+
+    >>> gp_region_targets()[:2]
+    [{'region': 'AT12'}, {'region': 'BE2'}]
+    """
+    from clusterix_lib.consortium import consortium_regions, default_consortium_path, load_consortium
+
+    extra: dict[str, Any] = {}
+    if consortium_path and Path(consortium_path).resolve() != default_consortium_path().resolve():
+        extra["consortium_file"] = str(Path(consortium_path).resolve())
+    regions = consortium_regions(load_consortium(consortium_path))["nuts_code"]
+    return [{"region": code, **extra} for code in regions]
+
+
+#: An empty block that starts a new page when the report is printed (inline style: works in any template).
+PAGE_BREAK = '<div class="cx-page-break" style="break-before: page; page-break-before: always"></div>'
+
+
+def practice_markdown(practice: pd.Series, *, level: int = 3, page_break: bool = True) -> str:
+    """One practice as a printable Markdown page: heading (marked illustrative where it is), id,
+    template completeness and R3 quality, the template fields as a table, and the note.
+
+    >>> row = pd.Series({c: "" for c in COLUMNS} | {"id": "GP-1", "title": "Vouchers", "illustrative": True,
+    ...                  "linked_to_project": True, "evidence_level": 2.0, "policy_link": float("nan")})
+    >>> print(practice_markdown(row, page_break=False).splitlines()[0])
+    ### Vouchers *(illustrative)*
+    """
+    frame = practice.to_frame().T.reset_index(drop=True)
+    comp = completeness_summary(frame).iloc[0]
+    q = quality(frame).iloc[0]
+
+    def scored(value: float, anchors: dict[int, str]) -> str:
+        return "not assessed" if pd.isna(value) else f"{value:.0f} ({anchors[int(value)]})"
+
+    mark = " *(illustrative)*" if bool(practice.get("illustrative")) else ""
+    lines = [PAGE_BREAK, ""] if page_break else []
+    lines += [
+        f"{'#' * level} {practice['title']}{mark}",
+        "",
+        f"`{practice['id']}` · template {comp['n_filled']} of {comp['n_fields']} fields"
+        f" · evidence {scored(q['evidence_level'], EVIDENCE_ANCHORS)}"
+        f" · policy link {scored(q['policy_link'], POLICY_LINK_ANCHORS)}",
+        "",
+        "| Template field | Content |",
+        "|:---|:---|",
+    ]
+    for label, value in practice_page(practice):
+        value = "*(not yet described)*" if value == "(not yet described)" else value.replace("|", "/")
+        lines.append(f"| **{label}** | {value} |")
+    if practice.get("note"):
+        lines += ["", f"*Note:* {practice['note']}"]
+    return "\n".join(lines)

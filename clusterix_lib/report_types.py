@@ -90,6 +90,14 @@ REPORT_TYPES: dict[str, ReportType] = {
                    targets="clusterix_lib.evaluation:policy_evaluation_targets"),
         ReportType("collaboration", "collaboration.ipynb", "Collaboration"),
         ReportType("complementarity", "complementarity.ipynb", "Complementarity"),
+        ReportType("good_practice", "good_practice.ipynb", "Good practices",
+                   targets="clusterix_lib.good_practices:gp_region_targets"),
+        ReportType("trip_briefing", "trip_briefing.ipynb", "Study-trip briefing pack",
+                   targets="clusterix_lib.study_trips:trip_targets", key_param="trip"),
+        ReportType("trip_lessons", "trip_lessons.ipynb", "Study-trip lessons learnt",
+                   targets="clusterix_lib.study_trips:trip_targets", key_param="trip"),
+        ReportType("programme_dashboard", "programme_dashboard.ipynb", "Programme indicators",
+                   targets="clusterix_lib.programme:programme_targets", region_param=None, key_param="consortium"),
     ]
 }
 

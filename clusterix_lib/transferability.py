@@ -33,7 +33,6 @@ pair's stage is the furthest it reached.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,6 @@ import pandas as pd
 
 from clusterix_lib import nuts, profile
 from clusterix_lib.errors import ClusterixError, DataFileError, location
-from clusterix_lib.nace import nace_labels
 from clusterix_lib.rubrics import Rubric
 
 __all__ = [
@@ -52,7 +50,6 @@ __all__ = [
     "TRANSFER_COLUMNS",
     "TRANSFER_STAGES",
     "assessments_path",
-    "complementary_strengths",
     "context_similarity",
     "innovation_positions",
     "innovation_similarity",
@@ -238,49 +235,6 @@ def context_similarity(
     )
     out["n_indicators"] = out["n_indicators"].fillna(0).astype(int)
     return out[["region_a", "region_b", "structure", "innovation", "n_divisions", "n_indicators", "year"]]
-
-
-def complementary_strengths(
-    employment: pd.DataFrame,
-    host: str,
-    visitor: str,
-    *,
-    year: int | None = None,
-    threshold: float = 1.25,
-    min_share: float = 0.005,
-    top: int = 5,
-) -> pd.DataFrame:
-    """Where host and visitor are strong, against the EU-27 (location quotients by NACE division).
-
-    ``kind`` is ``shared`` (both LQ >= ``threshold``), ``host strength`` (host LQ >= threshold,
-    visitor LQ < 1) or ``visitor strength`` (the reverse); divisions under ``min_share`` of the
-    strong region's employment are left out. At most ``top`` rows per kind, strongest first.
-    Columns ``kind, nace_r2, label, lq_host, lq_visitor, share_host, share_visitor, year``.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        a = profile.employment_profile(employment, host, year=year)
-        b = profile.employment_profile(employment, visitor, year=a["year"])
-    t = a["table"][["nace_r2", "lq", "share"]].merge(
-        b["table"][["nace_r2", "lq", "share"]], on="nace_r2", suffixes=("_host", "_visitor")
-    )
-    t = t.dropna(subset=["lq_host", "lq_visitor"])
-    kinds = {
-        "shared": (t["lq_host"] >= threshold)
-        & (t["lq_visitor"] >= threshold)
-        & (np.minimum(t["share_host"], t["share_visitor"]) >= min_share),
-        "host strength": (t["lq_host"] >= threshold) & (t["lq_visitor"] < 1) & (t["share_host"] >= min_share),
-        "visitor strength": (t["lq_visitor"] >= threshold) & (t["lq_host"] < 1) & (t["share_visitor"] >= min_share),
-    }
-    parts = []
-    for kind, mask in kinds.items():
-        key = {"shared": "lq_host", "host strength": "lq_host", "visitor strength": "lq_visitor"}[kind]
-        parts.append(t[mask].sort_values(key, ascending=False).head(top).assign(kind=kind))
-    out = pd.concat(parts, ignore_index=True)
-    out["label"] = out["nace_r2"].map(nace_labels()).fillna("")
-    out["year"] = a["year"]
-    cols = ["kind", "nace_r2", "label", "lq_host", "lq_visitor", "share_host", "share_visitor", "year"]
-    return out[cols]
 
 
 # --------------------------------------------------------------------------------------
