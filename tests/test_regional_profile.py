@@ -119,3 +119,24 @@ def test_indicator_sections_equal_the_library(built, employment, code):
     eci = smart_profile.complexity_position(employment, territory, year).set_index("measure").loc["eci"]
     assert rec["eci"] == pytest.approx(eci["value"], rel=1e-9)
     assert rec["eci_rank"] == eci["rank"] and 1 <= rec["eci_rank"] <= rec["eci_of"]
+
+
+@pytest.mark.parametrize("code", ["AT12", "PL91"])
+def test_research_and_declared_sections(built, code):
+    """Research indicators as the library gives them; declared records only for consortium regions."""
+    from clusterix_lib import cluster_register, competences
+
+    rec = read_records(built[code].ipynb)
+    territory = profile.employment_profile(datasets.employment(), code)["territory"]
+    research = competences.research_competences(datasets.indicators(), territory, datasets.indicator_specs())
+    expected = {
+        r.indicator: (None if pd.isna(r.value) else pytest.approx(float(r.value))) for r in research.itertuples()
+    }
+    assert rec["research_indicators"] == expected
+    register = cluster_register.region_clusters(cluster_register.load_clusters(), code)
+    assert rec["register_clusters"] == register["cluster_id"].tolist()
+    if code == "AT12":
+        assert rec["declared_titles"] and rec["register_clusters"] and rec["illustrative"] is True
+        assert "Illustrative records" in built[code].html.read_text(encoding="utf-8")
+    else:
+        assert rec["declared_titles"] == [] and rec["register_clusters"] == [] and rec["illustrative"] is False
