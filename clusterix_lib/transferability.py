@@ -452,6 +452,7 @@ def transferability_items(
     if perceived is not None and len(perceived):
         f = perceived.rename(columns={"practice": "gp_id", "region": "target_region", "median": "value"})
         f = f.merge(pairs[["gp_id", "target_region"]], on=["gp_id", "target_region"])
+        f = f.assign(n=f["n"] if "n" in f else 1)
         parts.append(f.assign(item=FEEDBACK_ITEM[0], label=FEEDBACK_ITEM[1], source="trip feedback", weight=1.0))
     cols = ["gp_id", "target_region", "item", "label", "source", "value", "weight", "n"]
     out = pd.concat([p[cols] for p in parts], ignore_index=True)
