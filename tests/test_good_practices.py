@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clusterix_lib import good_practices as gp
@@ -147,6 +147,7 @@ def test_completeness_counts_the_template_fields():
     assert gp.submission_checks(full.assign(evidence_level=3.0, policy_link=2.0)).empty
 
 
+@settings(max_examples=40, deadline=None)
 @given(st.integers(0, 3), st.integers(0, 2), st.sampled_from(gp.STATUSES), st.booleans())
 def test_r3_countable_rule(evidence, link, status, linked):
     q = gp.quality(

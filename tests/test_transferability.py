@@ -143,6 +143,7 @@ def test_items_and_explained_score_by_hand():
     assert g3["score"] == pytest.approx(1 + 4 * 0.9)
 
 
+@settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(1, 5), min_size=1, max_size=6), st.lists(st.floats(0.5, 2), min_size=6, max_size=6))
 def test_score_is_a_weighted_mean_bounded_by_its_items(values, weights):
     n = len(values)

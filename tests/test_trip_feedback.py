@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
@@ -312,6 +312,7 @@ def test_analysis_of_a_round_trip(store, tmp_path, blank):
     assert perceived.loc[(PRACTICES[0], "RO21"), "median"] == 5.0
 
 
+@settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 5), st.integers(1, 5)), min_size=4, max_size=4))
 def test_capacity_rule_r7(pairs):
     rows = []
