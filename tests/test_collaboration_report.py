@@ -76,6 +76,8 @@ def test_records_equal_the_library(records):
     row = ci.link_counts(ties, ter, sector).set_index("territory").loc[REGION]
     assert records["keep_links"] == row["links"]
     assert records["keep_intra_share"] == pytest.approx(row["intra_share"])
+    # E-I index of the region: (external - internal) / all of its links
+    assert records["keep_ei_index"] == pytest.approx((row["links"] - 2 * row["intra"]) / row["links"])
     h = co.load_h2020()
     pairs = ci.organisation_pairs(h)
     ek = ci.enterprise_knowledge_links(pairs, h.territory(0), h.organisations.set_index("org_id")["sector"])
