@@ -19,6 +19,14 @@ the default when that function exists) or from one notebook and parameters::
     python benchmarks/bench_reports.py --notebook notebooks/regional_profile.ipynb \\
         --param region=AT12 --param region=CZ08 --workers 2
 
+``--all-nuts2`` is the scale benchmark (``make bench-site``): one regional profile for every
+EU NUTS 2 region (242) built cold through the incremental site pipeline (manifest, index), the
+floor on a sample of the same size as the workers' batches, and then a no-change rebuild through
+the ``clusterix reports`` command (a new process, as a user runs it), which must find every report
+up to date::
+
+    python benchmarks/bench_reports.py --all-nuts2 --workers 2
+
 Repeated ``--param NAME=VALUE`` with the same NAME make one job per value (several names:
 every combination). Values are converted by the notebook's annotations (``int``, ``float``,
 ``bool``); everything else stays text, so region codes are never mangled.
@@ -67,6 +75,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="consortium file for --jobs-from consortium (default data/consortium_clusterix2.csv)",
     )
     src.add_argument("--notebook", type=Path, help="one report notebook, run once per --param set")
+    src.add_argument(
+        "--all-nuts2",
+        nargs="?",
+        const="EU27_2020",
+        metavar="GROUP",
+        help="every NUTS 2 region of a country group (default EU27_2020): cold site build, floor, "
+        "no-change rebuild",
+    )
+    src.add_argument(
+        "--reports",
+        default="regional_profile",
+        help="report type for --all-nuts2 (default regional_profile)",
+    )
+    src.add_argument(
+        "--floor-sample",
+        type=int,
+        default=60,
+        help="with --all-nuts2: trivial reports in the floor measurement (default 60)",
+    )
     src.add_argument(
         "--param",
         action="append",
@@ -183,14 +210,16 @@ def _stage_means(outcomes) -> dict[str, float]:
     return {k: round(statistics.fmean(v), 3) for k, v in stages.items()}
 
 
-def measure(name: str, jobs: list, workers: int, timeout: float, progress: bool) -> dict:
-    from clusterix_lib.batch import run_batch, summarise
+def measure(name: str, jobs: list, workers: int, timeout: float, progress: bool, site: Path | None = None) -> dict:
+    """Run ``jobs``; with ``site``, as ``clusterix reports`` does: manifest (forced), then the index."""
+    from clusterix_lib.batch import run_batch, summarise, write_index
 
     print(f"{name}: {len(jobs)} reports, {workers} workers ...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    outcomes = run_batch(
-        jobs, workers=workers, timeout=timeout, progress="always" if progress else False
-    )
+    kw = {"manifest": site / "manifest.json", "force": True} if site is not None else {}
+    outcomes = run_batch(jobs, workers=workers, timeout=timeout, progress="always" if progress else False, **kw)
+    if site is not None:
+        write_index(outcomes, site / "index.html")
     wall = time.perf_counter() - t0
     secs = [o.seconds for o in outcomes]
     ok, text = summarise(outcomes)
@@ -235,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     work = bench_dir / "reports"
     if work.exists():
         shutil.rmtree(work)
+    if args.all_nuts2:
+        return main_all_nuts2(args, work, bench_dir)
     if args.notebook is not None:
         if args.jobs_from:
             raise SystemExit("give either --jobs-from or --notebook, not both")
@@ -313,6 +344,84 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {out}")
     bad = result["ok"] < result["reports"] or (floor is not None and floor["ok"] < floor["reports"])
     return 1 if bad else 0
+
+
+def no_change_rebuild(site: Path, group: str, report: str, workers: int, regions: list[str] | None) -> dict:
+    """``clusterix reports --all-nuts2 ...`` in a new process on the built site; nothing may run."""
+    import subprocess
+
+    cmd = [
+        sys.executable, "-m", "clusterix_lib.cli", "reports", "--all-nuts2", group, "--reports", report,
+        "--out", str(site), "--jobs", str(workers), "--quiet",
+    ]
+    for code in regions or []:  # with --limit: only the regions built
+        cmd += ["--region", code]
+    print("no-change rebuild: " + " ".join(cmd[3:]), file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    first = proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else proc.stderr.strip()[-300:]
+    return {"wall_s": round(wall, 3), "exit": proc.returncode, "summary": first}
+
+
+def main_all_nuts2(args: argparse.Namespace, work: Path, bench_dir: Path) -> int:
+    import clusterix_lib
+    from clusterix_lib.cli import nuts2_jobs
+    from clusterix_lib.fileio import atomic_write_text
+
+    site = work / "site"
+    jobs = nuts2_jobs([args.reports], args.all_nuts2, out_dir=site)
+    if args.limit:
+        jobs = jobs[: args.limit]
+    workers = max(1, min(args.workers or os.cpu_count() or 1, len(jobs)))
+    floor_notebook = args.floor_notebook.resolve()
+    if not args.no_warmup:
+        measure("warm-up", floor_jobs(jobs[:1], floor_notebook, work / "warmup"), 1, args.timeout, False)
+    floor = measure(
+        "floor",
+        floor_jobs(jobs[: max(workers, args.floor_sample)], floor_notebook, work / "floor"),
+        workers,
+        args.timeout,
+        args.progress,
+    )
+    result = measure("batch", jobs, workers, args.timeout, args.progress, site=site)
+    regions = [j.header["region"] for j in jobs] if args.limit else None
+    rebuild = no_change_rebuild(site, args.all_nuts2, args.reports, workers, regions)
+    report = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "jobs_from": f"every NUTS 2 region of {args.all_nuts2}, report {args.reports}",
+        "workers": workers,
+        "timeout_s": args.timeout,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "clusterix": clusterix_lib.__version__,
+        "batch": result,
+        "floor": floor,
+        "no_change_rebuild": rebuild,
+        "ratio_per_report": _ratio(result["per_report_mean_s"], floor["per_report_mean_s"]),
+    }
+    out = args.out or bench_dir / "site.json"
+    atomic_write_text(out, json.dumps(report, indent=2) + "\n")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    ok = result["ok"] == result["reports"] and floor["ok"] == floor["reports"] and rebuild["exit"] == 0
+    print(f"jobs:                  {len(jobs)} {args.reports} reports, every NUTS 2 region of {args.all_nuts2}")
+    print(f"workers:               {workers} (CPUs: {os.cpu_count()})")
+    print(
+        f"cold site build:       {result['wall_s']:.1f} s wall for {result['reports']} reports "
+        f"({result['ok']} ok)  [target < 300 s]"
+    )
+    print(
+        f"per report:            mean {result['per_report_mean_s']:.2f} s, median "
+        f"{result['per_report_median_s']:.2f} s, max {result['per_report_max_s']:.2f} s"
+    )
+    if result["stage_means_s"]:
+        stages = ", ".join(f"{k} {v:.2f}" for k, v in result["stage_means_s"].items())
+        print(f"  inside the worker:   {stages} (s, mean)")
+    print(f"floor per report:      mean {floor['per_report_mean_s']:.2f} s ({floor['reports']} trivial reports)")
+    print(f"ratio per-report/floor: {report['ratio_per_report']}  [target <= 1.5]")
+    print(f"no-change rebuild:     {rebuild['wall_s']:.2f} s ({rebuild['summary']})  [target < 5 s]")
+    print(f"wrote {out}")
+    return 0 if ok else 1
 
 
 def _cli() -> int:

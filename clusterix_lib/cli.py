@@ -7,9 +7,11 @@ status 2; a batch in which some reports failed exits with status 1 after naming 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -145,6 +147,25 @@ def nuts2_jobs(reports: Sequence[str] | None, group: str = "EU27_2020", *, out_d
     return jobs
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (e.g. `timeout`, a CI job cancelled) stops a batch like Ctrl-C: workers and kernels
+    are killed and the manifest keeps what was finished."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def _cmd_report(args) -> int:
     from clusterix_lib import batch
     from clusterix_lib.reporting import parse_cli_parameters, validate_parameters
@@ -154,16 +175,17 @@ def _cmd_report(args) -> int:
     params = validate_parameters(notebook, parse_cli_parameters(notebook, args.param))
     out_dir = _site_dir(args)
     job = report_job(args.report, args.region, params, out_dir=out_dir)
-    outcomes = batch.run_batch(
-        [job],
-        workers=1,
-        timeout=args.timeout,
-        progress=False,
-        level=args.level,
-        manifest=out_dir / "manifest.json",
-        force=args.force,
-        notify=_note,
-    )
+    with _terminate_as_interrupt():
+        outcomes = batch.run_batch(
+            [job],
+            workers=1,
+            timeout=args.timeout,
+            progress=False,
+            level=args.level,
+            manifest=out_dir / "manifest.json",
+            force=args.force,
+            notify=_note,
+        )
     ok, text = batch.summarise(outcomes)
     print(text)
     if ok:
@@ -185,17 +207,18 @@ def _cmd_reports(args) -> int:
         wanted = set(args.region)
         jobs = [j for j in jobs if j.header["region"] in wanted]
     manifest = out_dir / "manifest.json"
-    outcomes = batch.run_batch(
-        jobs,
-        workers=args.jobs,
-        timeout=args.timeout,
-        progress=not args.quiet,
-        level=args.level,
-        manifest=manifest,
-        force=args.force,
-        scheduler=args.scheduler,
-        notify=_note,
-    )
+    with _terminate_as_interrupt():
+        outcomes = batch.run_batch(
+            jobs,
+            workers=args.jobs,
+            timeout=args.timeout,
+            progress=not args.quiet,
+            level=args.level,
+            manifest=manifest,
+            force=args.force,
+            scheduler=args.scheduler,
+            notify=_note,
+        )
     earlier = manifest_outcomes(Manifest.load(manifest), exclude=[j.output_stem for j in jobs])
     index = batch.write_index(outcomes + earlier, out_dir / "index.html", level=args.level)
     ok, text = batch.summarise(outcomes)
