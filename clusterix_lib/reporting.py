@@ -738,6 +738,72 @@ def _report_error(
     return err
 
 
+_ENGINE_NAME = "clusterix"
+
+
+@lru_cache(maxsize=1)
+def _register_engine() -> str:
+    """Register the papermill engine :func:`execute_notebook` uses; returns its name.
+
+    papermill's engine saves the whole notebook (re-validated) when *any* cell starts and ends:
+    twice per cell, half a second per report for a long notebook with figures. Ours saves when a
+    *code* cell starts -- so a killed run still shows the cell it was in -- and otherwise only every
+    ``autosave_cell_every`` seconds, with plain JSON (papermill writes the final notebook itself).
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, catch_nb_assignment, papermill_engines
+
+    class LeanExecutionManager(NotebookExecutionManager):
+        _quiet = False
+
+        @catch_nb_assignment
+        def save(self, **kwargs: Any) -> None:
+            if self._quiet and (self.now() - self.last_save_time).total_seconds() < self.autosave_cell_every:
+                return
+            if self.output_path:
+                text = json.dumps(self.nb, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+                Path(self.output_path).write_text(text + "\n", encoding="utf-8")
+            self.last_save_time = self.now()
+
+        @catch_nb_assignment
+        def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+            self._quiet = cell.get("cell_type") != "code"
+            try:
+                super().cell_start(cell, cell_index, **kwargs)
+            finally:
+                self._quiet = False
+
+        @catch_nb_assignment
+        def cell_complete(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+            self._quiet = True
+            try:
+                super().cell_complete(cell, cell_index, **kwargs)
+            finally:
+                self._quiet = False
+
+    class LeanEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(
+            cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False, autosave_cell_every=30, **kw
+        ):
+            nb_man = LeanExecutionManager(
+                nb,
+                output_path=output_path,
+                progress_bar=progress_bar,
+                log_output=log_output,
+                autosave_cell_every=autosave_cell_every,
+            )
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kw)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+    papermill_engines.register(_ENGINE_NAME, LeanEngine)
+    return _ENGINE_NAME
+
+
 def execute_notebook(
     notebook: str | Path,
     output_ipynb: str | Path,
@@ -803,6 +869,8 @@ def execute_notebook(
     fork_manager = kernel_fork.manager_class()  # a batch worker's warm kernel template, if any
     if fork_manager is not None:
         engine_kwargs["kernel_manager_class"] = fork_manager
+    # report kernels keep no IPython history (no SQLite file shared by parallel kernels)
+    engine_kwargs["extra_arguments"] = ["--HistoryManager.enabled=False"]
 
     def _fail(exc_what: str, **kw: Any) -> ReportError:
         out.unlink(missing_ok=True)
@@ -819,6 +887,7 @@ def execute_notebook(
                 nb = papermill.execute_notebook(
                     _fmt_path(src),
                     _fmt_path(running),
+                    engine_name=_register_engine(),
                     parameters=dict(params or {}),
                     kernel_name=kernel_name,
                     progress_bar=False,
