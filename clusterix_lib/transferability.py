@@ -16,8 +16,11 @@ common) to 1 (identical):
 peers scored it) is the weighted mean of the items available, all on the rubric's 1-5 scale:
 
 - the peers' R4 scores (median over assessors, NA left out) with the rubric's weights;
-- the two statistical items, mapped to the scale as :math:`1 + 4 S` and :math:`1 + 4 I`
-  (weight ``stat_weight``, 1 by default);
+- the two statistical items, :math:`1 + 4 P_S / 100` and :math:`1 + 4 P_I / 100`, where
+  :math:`P_S, P_I` place the pair's similarities among all pairs of Europe's NUTS 2 regions
+  (percentiles: 50 = a typical pair, 3 on the scale; weight ``stat_weight``, 1 by default).
+  Raw similarities are bunched (most pairs of European regions share 65-80 % of their
+  employment structure), so the percentile, not the raw value, says how alike two regions are;
 - the visitors' own transferability rating after a study trip (median; weight 1).
 
 The **limiting factor** is the lowest item (R4: "show the limiting factor"). A score resting
@@ -57,6 +60,8 @@ __all__ = [
     "load_transfers",
     "most_worth_studying",
     "pipeline_counts",
+    "reference_innovation",
+    "reference_structure",
     "structural_similarity",
     "transfer_pipeline",
     "transferability_items",
@@ -68,8 +73,8 @@ __all__ = [
 TRANSFER_STAGES = ("interest", "studied", "adapted", "adopted in action plan", "implemented")
 #: The statistical items of the transferability score.
 STAT_ITEMS = {
-    "S1": "Similar economic structure (employment by NACE division)",
-    "S2": "Similar innovation performance (R&D, skills, patents)",
+    "S1": "Similar economic structure (vs European region pairs)",
+    "S2": "Similar innovation performance (vs European region pairs)",
 }
 FEEDBACK_ITEM = ("F1", "Visitors' own rating after a study trip")
 ASSESSMENT_COLUMNS = ("gp_id", "target_region", "assessor", "criterion", "value", "na", "comment", "illustrative")
@@ -121,16 +126,7 @@ def structural_similarity(employment: pd.DataFrame, regions: Iterable[str], *, y
     """
     regions = list(dict.fromkeys(regions))
     wide, year = _employment_vectors(employment, regions, year)
-    x = wide.to_numpy()
-    valid = ~np.isnan(x)
-    both = valid[:, None, :] & valid[None, :, :]
-    xa = np.where(both, np.nan_to_num(x)[:, None, :], 0.0)
-    xb = np.where(both, np.nan_to_num(x)[None, :, :], 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sa = xa / xa.sum(axis=2, keepdims=True)
-        sb = xb / xb.sum(axis=2, keepdims=True)
-    krugman = np.abs(sa - sb).sum(axis=2)
-    krugman[(xa.sum(axis=2) == 0) | (xb.sum(axis=2) == 0)] = np.nan
+    krugman, n_div = _pairwise_krugman(wide.to_numpy(), wide.to_numpy())
     n = len(regions)
     return pd.DataFrame(
         {
@@ -138,10 +134,65 @@ def structural_similarity(employment: pd.DataFrame, regions: Iterable[str], *, y
             "region_b": np.tile(regions, n),
             "similarity": (1 - krugman / 2).ravel(),
             "krugman": krugman.ravel(),
-            "n_divisions": both.sum(axis=2).ravel(),
+            "n_divisions": n_div.ravel(),
             "year": year,
         }
     )
+
+
+def _pairwise_krugman(xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Krugman distance of every row of ``xa`` to every row of ``xb`` (counts by division, NaN =
+    withheld), over the divisions both publish; and the number of divisions compared."""
+    both = ~np.isnan(xa)[:, None, :] & ~np.isnan(xb)[None, :, :]
+    a = np.where(both, np.nan_to_num(xa)[:, None, :], 0.0)
+    b = np.where(both, np.nan_to_num(xb)[None, :, :], 0.0)
+    ta, tb = a.sum(axis=2, keepdims=True), b.sum(axis=2, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = np.abs(a / ta - b / tb).sum(axis=2)
+    k[(ta[..., 0] == 0) | (tb[..., 0] == 0)] = np.nan
+    return k, both.sum(axis=2)
+
+
+def reference_structure(employment: pd.DataFrame, year: int, *, chunk: int = 32) -> np.ndarray:
+    """Structural similarity of every pair of Europe's NUTS 2 regions in ``year`` (each pair once):
+    the reference distribution of :func:`context_similarity`'s percentiles. Rows are compared in
+    chunks, so memory stays small."""
+    part = employment[(employment["geo"].str.len() == 4) & (employment["year"] == year)]
+    x = part.pivot_table(index="geo", columns="nace_r2", values="value", aggfunc="first", dropna=False).to_numpy(float)
+    out = []
+    for start in range(0, len(x), chunk):
+        k, _ = _pairwise_krugman(x[start : start + chunk], x)
+        rows = np.arange(start, start + len(k))
+        out.append((1 - k / 2)[np.arange(len(x))[None, :] > rows[:, None]])
+    values = np.concatenate(out) if out else np.array([])
+    return values[np.isfinite(values)]
+
+
+def reference_innovation(indicators: pd.DataFrame) -> np.ndarray:
+    """Innovation-performance similarity of every pair of Europe's NUTS 2 regions (each pair once),
+    each region at its latest value of each indicator."""
+    part = indicators[
+        indicators["indicator"].isin(INNOVATION_INDICATORS)
+        & indicators["value"].notna()
+        & (indicators["geo"].str.len() == 4)
+    ]
+    g = part.groupby(["indicator", "year"])["value"]
+    part = part.assign(percentile=(g.rank(method="min") - 1) / g.transform("size") * 100)
+    latest = part.sort_values("year").groupby(["indicator", "geo"]).tail(1)
+    p = latest.pivot(index="geo", columns="indicator", values="percentile").to_numpy(float)
+    diff = np.abs(p[:, None, :] - p[None, :, :])
+    n = (~np.isnan(diff)).sum(axis=2)
+    with np.errstate(invalid="ignore"):
+        sim = 1 - np.nansum(diff, axis=2) / np.where(n > 0, n, np.nan) / 100
+    values = sim[np.triu_indices(len(p), k=1)]
+    return values[np.isfinite(values)]
+
+
+def _percentile(values: pd.Series, reference: np.ndarray) -> pd.Series:
+    """Share of the reference values not above each value, in % (NaN stays NaN)."""
+    ref = np.sort(reference)
+    pct = np.searchsorted(ref, values.to_numpy(float), side="right") / max(len(ref), 1) * 100
+    return pd.Series(np.where(values.isna(), np.nan, pct), index=values.index)
 
 
 def _stand_in(code: str, available: set[str]) -> str | None:
@@ -225,8 +276,12 @@ def innovation_similarity(positions: pd.DataFrame) -> pd.DataFrame:
 def context_similarity(
     employment: pd.DataFrame, indicators: pd.DataFrame, regions: Iterable[str], *, year: int | None = None
 ) -> pd.DataFrame:
-    """Both similarities for every ordered pair: ``region_a, region_b, structure, innovation,
-    n_divisions, n_indicators, year``."""
+    """Both similarities for every ordered pair, and where each stands in Europe.
+
+    Columns ``region_a, region_b, structure, innovation`` (0-1), ``structure_pct,
+    innovation_pct`` (percentile of the pair among all pairs of Europe's NUTS 2 regions: the
+    share of those pairs that are not more alike, in %), ``n_divisions, n_indicators, year``.
+    """
     regions = list(dict.fromkeys(regions))
     s = structural_similarity(employment, regions, year=year)
     i = innovation_similarity(innovation_positions(indicators, regions))
@@ -234,7 +289,20 @@ def context_similarity(
         i.rename(columns={"similarity": "innovation"}), on=["region_a", "region_b"], how="left"
     )
     out["n_indicators"] = out["n_indicators"].fillna(0).astype(int)
-    return out[["region_a", "region_b", "structure", "innovation", "n_divisions", "n_indicators", "year"]]
+    out["structure_pct"] = _percentile(out["structure"], reference_structure(employment, int(out["year"].iloc[0])))
+    out["innovation_pct"] = _percentile(out["innovation"], reference_innovation(indicators))
+    cols = [
+        "region_a",
+        "region_b",
+        "structure",
+        "innovation",
+        "structure_pct",
+        "innovation_pct",
+        "n_divisions",
+        "n_indicators",
+        "year",
+    ]
+    return out[cols]
 
 
 # --------------------------------------------------------------------------------------
@@ -435,9 +503,14 @@ def transferability_items(
         how="left",
     )
     parts = []
-    for item, col in (("S1", "structure"), ("S2", "innovation")):
+    for item, col in (("S1", "structure_pct"), ("S2", "innovation_pct")):
         part = ctx[["gp_id", "target_region"]].assign(
-            item=item, label=STAT_ITEMS[item], source="statistics", value=1 + 4 * ctx[col], weight=stat_weight, n=1
+            item=item,
+            label=STAT_ITEMS[item],
+            source="statistics",
+            value=1 + 4 * ctx[col] / 100,
+            weight=stat_weight,
+            n=1,
         )
         parts.append(part.dropna(subset=["value"]))
     if assessments is not None and len(assessments) and rubric is not None:

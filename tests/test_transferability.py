@@ -54,6 +54,14 @@ def test_structural_similarity_by_hand_and_against_krugman():
     assert s.loc[("AT12", "CZ08"), "krugman"] == pytest.approx(k)
 
 
+def test_reference_distribution_is_every_pair_of_nuts2_regions_once():
+    e = employment({"AT11": [3.0, 1.0, 0.0], "AT12": [30.0, 10.0, 0.0], "CZ08": [10.0, 10.0, 20.0], "CZ0": [1, 1, 1]})
+    ref = np.sort(tr.reference_structure(e, 2015))
+    s = tr.structural_similarity(e, ["AT11", "AT12", "CZ08"]).set_index(["region_a", "region_b"])["similarity"]
+    pairs = [s[("AT11", "AT12")], s[("AT11", "CZ08")], s[("AT12", "CZ08")]]
+    assert ref.tolist() == pytest.approx(sorted(pairs))  # NUTS 1 "CZ0" is not a reference region
+
+
 def test_withheld_divisions_are_left_out_of_both_regions():
     e = employment({"AT12": [30.0, 10.0, np.nan], "CZ08": [10.0, 10.0, 20.0]})
     s = tr.structural_similarity(e, ["AT12", "CZ08"]).set_index(["region_a", "region_b"])
@@ -105,8 +113,8 @@ CONTEXT = pd.DataFrame(
     {
         "region_a": ["AT12", "AT12", "CZ08", "CZ08"],
         "region_b": ["CZ08", "RO21", "AT12", "RO21"],
-        "structure": [0.5, 0.75, 0.5, 0.9],
-        "innovation": [0.25, 0.5, 0.25, np.nan],
+        "structure_pct": [50.0, 75.0, 50.0, 90.0],
+        "innovation_pct": [25.0, 50.0, 25.0, np.nan],
     }
 )
 
@@ -127,7 +135,8 @@ def test_items_and_explained_score_by_hand():
     perceived = pd.DataFrame({"practice": ["G1"], "region": ["RO21"], "median": [4.0]})
     items = tr.transferability_items(REG, ["RO21", "AT12"], CONTEXT, rubric=RUBRIC, assessments=a, perceived=perceived)
     g1 = items[(items["gp_id"] == "G1") & (items["target_region"] == "RO21")].set_index("item")
-    # T1: median of 4, 5, 3 = 4 (weight 1.5); T4: 2 (NA left out); S1 = 1 + 4 * .75 = 4; S2 = 1 + 4 * .5 = 3; F1 = 4
+    # T1: median of 4, 5, 3 = 4 (weight 1.5); T4: 2 (NA left out); S1 = 1 + 4 * 75 / 100 = 4; S2 = 1 + 4 * .5 = 3;
+    # F1 = 4
     assert g1["value"].to_dict() == {"T1": 4.0, "T4": 2.0, "S1": 4.0, "S2": 3.0, "F1": 4.0}
     assert g1.loc["T1", ["weight", "n"]].tolist() == [1.5, 3] and g1.loc["T4", "n"] == 1
     scores = tr.transferability_scores(items).set_index(["gp_id", "target_region"])
@@ -167,7 +176,7 @@ def test_score_is_a_weighted_mean_bounded_by_its_items(values, weights):
 def test_ranking_of_practices_worth_studying():
     items = tr.transferability_items(REG, ["RO21"], CONTEXT)
     ranked = tr.most_worth_studying(tr.transferability_scores(items), REG, "RO21", n=5)
-    # G3 (CZ08, structure .9 only: 4.6) first; G1 and G2 tie (AT12 context): evidence breaks the tie
+    # G3 (CZ08, structure percentile 90 only: 4.6) first; G1 and G2 tie (AT12 context): evidence breaks the tie
     assert ranked["gp_id"].tolist() == ["G3", "G1", "G2"] and ranked["rank"].tolist() == [1, 2, 3]
     assert tr.most_worth_studying(tr.transferability_scores(items), REG, "RO21", n=1)["gp_id"].tolist() == ["G3"]
 
@@ -272,3 +281,8 @@ def test_default_context_covers_every_partner_region():
     off = c[c["region_a"] != c["region_b"]]
     assert len(off) == 90 and off["structure"].between(0, 1).all() and off["innovation"].between(0, 1).all()
     assert (off["n_indicators"] == 5).all() and (off["n_divisions"] >= 40).all()
+    assert off["structure_pct"].between(0, 100).all() and off["innovation_pct"].between(0, 100).all()
+    # a percentile is the share of European pairs not more alike: recompute one by hand
+    ref = tr.reference_structure(datasets.employment(), int(c["year"].iloc[0]))
+    row = off.iloc[0]
+    assert row["structure_pct"] == pytest.approx((ref <= row["structure"]).mean() * 100)
