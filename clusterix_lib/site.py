@@ -213,9 +213,10 @@ def write_site_index(
 
     level_html = ""
     if level:
+        text = confidentiality.describe(level).split(": ", 1)[-1]
         level_html = (
             f'<p class="meta">Confidentiality: <span class="level level-{escape(level)}">{escape(level)}</span> '
-            f"&mdash; {escape(confidentiality.describe(level))}</p>"
+            f"&mdash; {escape(text)}</p>"
         )
     fresh = f"<span>{n_fresh} up to date</span>" if n_fresh else ""
     h: list[str] = [
