@@ -166,8 +166,7 @@ def _consortium_records(consortium_path: str | Path | None) -> dict[str, Any]:
         study_trips.load_trip(t, consortium_path=consortium_path)
         for t in study_trips.list_trips(consortium_path)["trip"]
     ]
-    feedback = [trip_feedback.load_feedback(trip_feedback.feedback_path(t)) for t in trips]
-    feedback = pd.concat(feedback, ignore_index=True) if feedback else trip_feedback.empty_feedback()
+    feedback = trip_feedback.load_all_feedback(trips)
     reviews = peer_review.list_reviews(consortium_path)
     mdir = monitoring_dir(consortium_path)
     actions = (

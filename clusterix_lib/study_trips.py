@@ -173,6 +173,17 @@ class StudyTrip:
         """The visiting participants."""
         return self.participants[self.participants["side"] == "visitor"].reset_index(drop=True)
 
+    def check_region(self, region: str) -> None:
+        """Raise :class:`~clusterix_lib.errors.ParameterError` unless ``region`` is the trip's host region."""
+        from clusterix_lib.errors import ParameterError
+
+        if str(region).strip().upper() != self.host_region:
+            raise ParameterError(
+                f"trip {self.id!r} is hosted by {self.host_region}, not {region}",
+                where="parameters region and trip",
+                hint=f"use region={self.host_region}, or a trip hosted by {region} (clusterix trip list)",
+            )
+
     @property
     def feedback_dir(self) -> Path:
         """Folder of the trip's feedback store: ``trip_feedback/<id>/`` next to the consortium file."""

@@ -46,6 +46,7 @@ __all__ = [
     "follow_ups",
     "insights",
     "insights_by_theme",
+    "load_all_feedback",
     "load_feedback",
     "practice_interest",
     "transfer_ideas",
@@ -141,6 +142,12 @@ def load_feedback(path: str | Path) -> pd.DataFrame:
             )
     raw["value"] = raw["value"].replace("", None)
     return _typed(raw)
+
+
+def load_all_feedback(trips) -> pd.DataFrame:
+    """The stored feedback of several trips in one table (an empty table when there is none)."""
+    parts = [load_feedback(feedback_path(t)) for t in trips]
+    return pd.concat(parts, ignore_index=True) if parts else empty_feedback()
 
 
 def write_feedback(feedback: pd.DataFrame, path: str | Path) -> Path:

@@ -8,7 +8,7 @@ import pytest
 
 from clusterix_lib import study_trips as st
 from clusterix_lib.consortium import default_consortium_path
-from clusterix_lib.errors import DataFileError
+from clusterix_lib.errors import DataFileError, ParameterError
 from clusterix_lib.good_practices import load_good_practices, register_path
 
 GOOD = """\
@@ -83,6 +83,9 @@ def test_good_trip_reads(folder):
     assert st.trip_targets(folder / "partners.csv") == [
         {"region": "AT12", "trip": "X-1", "trips_dir": str((folder / "study_trips").resolve())}
     ]
+    t.check_region("at12")
+    with pytest.raises(ParameterError, match="hosted by AT12, not CZ08"):
+        t.check_region("CZ08")
     a = st.agenda(t, load_good_practices(folder / "good_practices.csv"))
     assert a["time"].tolist() == ["09:00–11:00", "09:00"]
     assert a.at[0, "practices"].startswith("GP-AT12-cluster-programme: Regional cluster programme")
