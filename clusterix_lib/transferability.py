@@ -620,10 +620,13 @@ def most_worth_studying(scores: pd.DataFrame, register: pd.DataFrame, region: st
 # --------------------------------------------------------------------------------------
 
 
-def trip_evidence(trips: Iterable[Any], feedback: pd.DataFrame | None = None) -> pd.DataFrame:
+def trip_evidence(
+    trips: Iterable[Any], feedback: pd.DataFrame | None = None, register: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Stages shown by the trips: ``studied`` for every practice shown to a visiting region, and
-    ``interest`` where a visitor of a region marked it of interest in the feedback. Columns
-    ``gp_id, target_region, stage, date, evidence, illustrative``."""
+    ``interest`` where a visitor of a region marked it of interest in the feedback. With the
+    ``register``, a practice shown to visitors from its own region is left out (nothing to
+    transfer). Columns ``gp_id, target_region, stage, date, evidence, illustrative``."""
     rows = []
     for t in trips:
         for p in t.practices:
@@ -651,7 +654,11 @@ def trip_evidence(trips: Iterable[Any], feedback: pd.DataFrame | None = None) ->
                     "illustrative": bool(g["illustrative"].any()),
                 }
             )
-    return pd.DataFrame(rows, columns=["gp_id", "target_region", "stage", "date", "evidence", "illustrative"])
+    out = pd.DataFrame(rows, columns=["gp_id", "target_region", "stage", "date", "evidence", "illustrative"])
+    if register is not None:
+        home = out["gp_id"].map(register.set_index("id")["region"])
+        out = out[home != out["target_region"]].reset_index(drop=True)
+    return out
 
 
 def transfer_pipeline(transfers: pd.DataFrame, evidence: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -254,9 +254,12 @@ def test_pipeline_from_register_and_trips():
             "illustrative": False,
         }
     )
-    evidence = tr.trip_evidence([trip], feedback)
+    evidence = tr.trip_evidence([trip], feedback, reg)
     studied = evidence[evidence["stage"] == "studied"]
-    assert len(studied) == len(trip.practices) * len(trip.visiting_regions)
+    # every practice shown to every visiting region, except the Skåne practice to the visitors from Skåne
+    assert len(studied) == len(trip.practices) * len(trip.visiting_regions) - 1
+    assert not ((studied["gp_id"] == "GP-SE224-cluster-evaluation-guide") & (studied["target_region"] == "SE224")).any()
+    assert len(tr.trip_evidence([trip])) == len(trip.practices) * len(trip.visiting_regions)
     interest = evidence[evidence["stage"] == "interest"].iloc[0]
     assert (interest["gp_id"], interest["target_region"], interest["evidence"]) == (
         "GP-SE224-cluster-evaluation-guide",
