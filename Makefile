@@ -9,6 +9,7 @@ JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 CONSORTIUM ?= data/consortium_clusterix2.csv
 REGION ?= AT12
 REPORT ?= regional_profile
+PARAMS ?=
 
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
@@ -35,8 +36,8 @@ env: $(STAMP) ## create or update the virtual environment in .venv
 reports: $(STAMP) ## build every report of the consortium into build/reports (open build/reports/index.html)
 	$(BIN)/clusterix reports --consortium $(CONSORTIUM) --jobs $(JOBS)
 
-report: $(STAMP) ## build one report: make report REGION=CZ08 [REPORT=regional_profile]
-	$(BIN)/clusterix report $(REPORT) --region $(REGION)
+report: $(STAMP) ## build one report: make report REGION=CZ08 [REPORT=regional_profile] [PARAMS="year=2014 top_n=20"]
+	$(BIN)/clusterix report $(REPORT) --region $(REGION) $(foreach p,$(PARAMS),-p $(p))
 
 # The browser tests drive Debian's chromium through Playwright (a Playwright browser download is not
 # possible here). Installed when missing if we are root with apt-get; otherwise the tests skip, saying why.
