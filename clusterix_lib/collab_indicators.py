@@ -904,5 +904,6 @@ def compare_with_ranking(
     else:
         rho = p = float("nan")
     top_score = set(table[key].head(top))
-    top_links = set(table.sort_values(["links", score], ascending=False, kind="stable")[key].head(top))
+    linked = table[table["links"] > 0]  # a partner with no link is never among those worked with most
+    top_links = set(linked.sort_values(["links", score], ascending=False, kind="stable")[key].head(top))
     return {"table": table, "spearman": rho, "p_value": p, "n": len(table), "top_overlap": len(top_score & top_links)}

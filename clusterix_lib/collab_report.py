@@ -160,7 +160,7 @@ def build_issues(data_dir: str | Path | None = None) -> pd.DataFrame:
 
 
 #: Function names tried in :mod:`clusterix_lib.complementarity` (built by another issue).
-RANKING_FUNCTIONS = ("partner_ranking", "rank_partners", "complementarity_ranking", "ranking")
+RANKING_FUNCTIONS = ("rank_partners",)
 _PARTNER_COLUMNS = ("partner", "region_b", "other", "region", "geo", "code")
 _SCORE_COLUMNS = ("score", "complementarity", "total", "overall")
 
@@ -193,7 +193,7 @@ def complementarity_ranking(code: str) -> tuple[pd.DataFrame | None, str]:
             if pcol and scol:
                 out = table[[pcol, scol]].rename(columns={pcol: "partner", scol: "score"})
                 out = out[out["partner"] != code]
-                return out.reset_index(drop=True), f"Ranking from clusterix_lib.complementarity.{fname}."
+                return out.reset_index(drop=True), "Complementarity scores as in this region's complementarity report."
     return None, (
         "clusterix_lib.complementarity exists but offers none of "
         f"{', '.join(RANKING_FUNCTIONS)} returning a table with a partner and a score column; "

@@ -54,11 +54,12 @@ import itertools
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from clusterix_lib import profile, relatedness
+from clusterix_lib import nuts, profile, relatedness
 from clusterix_lib.errors import ParameterError, RegionError
 from clusterix_lib.specialisation import location_quotient
 
@@ -70,6 +71,7 @@ __all__ = [
     "contributions",
     "europe_strengths",
     "partner_ranking",
+    "rank_partners",
     "plot_heatmap",
     "plot_rank_intervals",
     "rank_intervals",
@@ -440,6 +442,33 @@ def partner_ranking(
         reasons = top[top["kind"] == kind].set_index("region_b")["reason"]
         table[f"top_{kind}"] = table["region_b"].map(reasons).astype(object).fillna("")
     return table
+
+
+def rank_partners(
+    region: str,
+    consortium_path: str | Path | None = None,
+    *,
+    year: int = 0,
+    weights: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """``region``'s ranking of the consortium's regions, from the committed data in one call.
+
+    The steps of the complementarity report: strengths of every NUTS 2 region in ``year`` (0: the
+    latest year well covered across Europe), proximities from co-location, the consortium's
+    declared competences, then :func:`partner_ranking` over the partner regions with statistics.
+    """
+    from clusterix_lib import competences, consortium, datasets
+
+    code = nuts.validate_region(region)
+    partners = consortium.consortium_regions(consortium.load_consortium(consortium_path))
+    employment = datasets.employment()
+    if year == 0:
+        year = profile.choose_year(employment[employment["geo"].str.len() == 4])
+    strengths = europe_strengths(employment, year, [*partners["nuts_code"], code])
+    has = {c for c in partners["nuts_code"] if (strengths.lq[strengths.row(c)] == strengths.lq[strengths.row(c)]).any()}
+    declared = competences.declared_divisions(competences.load_declared_competences())
+    candidates = [c for c in partners["nuts_code"] if c in has]
+    return partner_ranking(strengths, code, candidates, declared=declared, weights=weights)
 
 
 def consortium_matrix(table: pd.DataFrame, value: str = "score") -> pd.DataFrame:

@@ -132,3 +132,12 @@ def test_bad_input():
         cm.sector_proximity(s, "nonsense")
     with pytest.raises(ParameterError, match="threshold"):
         cm.strength_matrix(_panel(EUROPE, SECTORS), threshold=0)
+
+
+def test_rank_partners_in_one_call_orders_the_other_partner_regions():
+    from clusterix_lib.complementarity import rank_partners
+
+    table = rank_partners("AT12")
+    assert "AT12" not in set(table["region_b"]) and len(table) == 9  # ten regions, less itself
+    assert table["score"].is_monotonic_decreasing and table["rank"].tolist() == list(range(1, 10))
+    assert set(table["region_b"]) == {"BE2", "CZ08", "DK03", "SE224", "FRK", "HU22", "ITH1", "RO32", "RO21"}
