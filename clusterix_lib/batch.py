@@ -65,7 +65,7 @@ KILL_GRACE = 3.0
 #: Seconds a new worker process may take to import papermill and nbconvert.
 WORKER_START_TIMEOUT = 120.0
 #: Reports a worker process renders before it is replaced by a fresh one.
-WORKER_MAX_JOBS = 40
+WORKER_MAX_JOBS = 100
 #: Seconds between saves of the manifest during a batch.
 MANIFEST_SAVE_EVERY = 10.0
 
