@@ -9,6 +9,11 @@ The library computes; the notebooks in ``notebooks/`` narrate. Public modules:
 - :mod:`clusterix_lib.datasets` -- the embedded default data extracts under ``data/``
 - :mod:`clusterix_lib.reporting` -- papermill execution, records, HTML export
 - :mod:`clusterix_lib.batch` -- the parallel report batch and its index page
+- :mod:`clusterix_lib.site` -- the index page: filters, search, downloads
+- :mod:`clusterix_lib.manifest` -- incremental builds (what each report was built from)
+- :mod:`clusterix_lib.confidentiality` -- record levels (public/consortium/restricted) and ``visible()``
+- :mod:`clusterix_lib.dask_runner` -- report batches on a Dask distributed cluster
+- :mod:`clusterix_lib.kernel_fork` -- report kernels forked from a warm template
 """
 
 from clusterix_lib._version import __version__

@@ -1,25 +1,32 @@
-"""Build many reports in parallel, each in its own process, and an index page linking them.
+"""Build many reports in parallel, each with a kernel of its own, and an index page linking them.
 
 Design
 ------
 - :func:`run_batch` first validates every job's parameters (no kernel is started if any is
   wrong: one :class:`~clusterix_lib.errors.ParameterError` lists all problems).
-- Then ``workers`` threads each launch one worker process per report::
+- With ``manifest=`` (what ``clusterix reports`` uses) reports whose inputs are unchanged and
+  whose files are intact are not rebuilt (:mod:`clusterix_lib.manifest`).
+- The others run on ``workers`` warm worker processes (:class:`_WarmWorker`)::
 
-      python -m clusterix_lib.batch _run-one SPEC.json
+      python -m clusterix_lib.batch _serve FD
 
-  The worker runs :func:`clusterix_lib.reporting.render_report` and writes a small result
-  file. It is started in a new session (``start_new_session=True``); on timeout the parent
-  sends SIGTERM to the worker's process group *and* to all its descendants (the Jupyter
-  kernel runs in a session of its own), waits a few seconds, then SIGKILLs what is left.
-  The partial notebook papermill was writing becomes ``{stem}.failed.ipynb``; no final
-  ``.ipynb``/``.html``/``.json`` and no ``*.tmp`` file remains.
+  A worker imports papermill and nbconvert once and renders one report at a time with
+  :func:`clusterix_lib.reporting.render_report`; each report gets a fresh kernel, forked from the
+  worker's kernel template on Linux (:mod:`clusterix_lib.kernel_fork`). Workers run in a new
+  session; on a timeout the parent sends SIGTERM to the worker's process group *and* to all its
+  descendants (template, kernels), waits a few seconds, SIGKILLs what is left, and starts a new
+  worker for the next report. The partial notebook papermill was writing becomes
+  ``{stem}.failed.ipynb``; no final ``.ipynb``/``.html``/``.json`` and no ``*.tmp`` file remains.
+  ``python -m clusterix_lib.batch _run-one SPEC`` renders one report in a process of its own.
+- ``scheduler=`` hands the reports to a Dask cluster instead (:mod:`clusterix_lib.dask_runner`),
+  where each task runs the same warm worker, timeout and salvage code.
 - A failed or timed-out report never stops the batch; its :class:`JobOutcome` carries the
   one-line error (the :class:`~clusterix_lib.errors.ReportError` text).
 - Children get ``OMP_NUM_THREADS=1`` and ``OPENBLAS_NUM_THREADS=1`` (parallel kernels with
   multi-threaded BLAS thrash) and a private ``JUPYTER_RUNTIME_DIR`` removed afterwards.
-- :func:`write_index` writes ``build/reports/index.html`` (self-contained, no scripts), and
-  :func:`summarise` gives the CLI its exit status and text.
+- :func:`write_index` writes ``build/reports/index.html`` (:mod:`clusterix_lib.site`: filters,
+  search, downloads; no external resources), and :func:`summarise` gives the CLI its exit status
+  and text.
 """
 
 from __future__ import annotations
