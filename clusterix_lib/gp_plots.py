@@ -70,9 +70,7 @@ def plot_interest_heatmap(interest: pd.DataFrame, labels: dict[str, str] | None 
     share = interest.pivot(index="practice", columns="region", values="share_interested").reindex(practices)[regions]
     k = interest.pivot(index="practice", columns="region", values="n_interested").reindex(practices)[regions]
     n = interest.pivot(index="practice", columns="region", values="n_respondents").reindex(practices)[regions]
-    fig, ax = plt.subplots(
-        figsize=(1.1 * len(regions) + 4.5, 0.55 * len(practices) + 1.5), layout="constrained"
-    )
+    fig, ax = plt.subplots(figsize=(1.1 * len(regions) + 4.5, 0.55 * len(practices) + 1.5), layout="constrained")
     data = np.ma.masked_invalid(share.to_numpy(float))
     cmap = plt.get_cmap("Blues").copy()
     cmap.set_bad(MUTED)
@@ -81,8 +79,15 @@ def plot_interest_heatmap(interest: pd.DataFrame, labels: dict[str, str] | None 
         for j in range(len(regions)):
             if n.iat[i, j] > 0:
                 v = share.iat[i, j]
-                ax.text(j, i, f"{int(k.iat[i, j])}/{int(n.iat[i, j])}", ha="center", va="center", fontsize=8,
-                        color="white" if v > 0.6 else "#1f2933")
+                ax.text(
+                    j,
+                    i,
+                    f"{int(k.iat[i, j])}/{int(n.iat[i, j])}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if v > 0.6 else "#1f2933",
+                )
             else:
                 ax.text(j, i, "no form", ha="center", va="center", fontsize=7, color="#52606d")
     ax.set_xticks(range(len(regions)), regions)
@@ -128,8 +133,10 @@ def plot_transferability(items: pd.DataFrame, ranking: pd.DataFrame, *, title: s
 
 def plot_similarity(context: pd.DataFrame, host: str, visitors: list[str], *, title: str = "") -> Figure:
     """Economic-structure and innovation-performance similarity of the host with each visitor (0-1)."""
-    c = context[(context["region_a"] == host) & context["region_b"].isin(visitors)].set_index("region_b").reindex(
-        visitors
+    c = (
+        context[(context["region_a"] == host) & context["region_b"].isin(visitors)]
+        .set_index("region_b")
+        .reindex(visitors)
     )
     y = np.arange(len(visitors))
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(visitors) + 1.3), layout="constrained")
@@ -151,9 +158,11 @@ def plot_similarity(context: pd.DataFrame, host: str, visitors: list[str], *, ti
 def plot_capacity(feedback: pd.DataFrame, items: dict[str, str], *, title: str = "") -> Figure:
     """Mean self-assessment before and after the trip, per capacity item (rubric R7)."""
     cap = feedback[feedback["section"].isin(["capacity_before", "capacity_after"])].dropna(subset=["value"])
-    means = cap.assign(value=cap["value"].astype(float)).pivot_table(
-        index="item", columns="section", values="value", aggfunc="mean"
-    ).reindex(list(items))
+    means = (
+        cap.assign(value=cap["value"].astype(float))
+        .pivot_table(index="item", columns="section", values="value", aggfunc="mean")
+        .reindex(list(items))
+    )
     y = np.arange(len(items))[::-1]
     fig, ax = plt.subplots(figsize=(8, 0.55 * len(items) + 1.3), layout="constrained")
     for yy, (b, a) in zip(y, means[["capacity_before", "capacity_after"]].to_numpy(), strict=True):
