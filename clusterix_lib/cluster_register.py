@@ -30,6 +30,7 @@ import pandas as pd
 from clusterix_lib import nuts, paths
 from clusterix_lib.competences import nace_divisions
 from clusterix_lib.errors import ClusterixError, DataFileError, ParameterError, location
+from clusterix_lib.fileio import read_text_csv
 
 __all__ = ["CLUSTER_FILE", "MEMBER_TYPES", "cluster_pairs", "load_clusters", "region_clusters"]
 
@@ -49,15 +50,7 @@ def load_clusters(path: str | Path | None = None, *, regions: pd.DataFrame | Non
     ``divisions`` (list), ``members_total`` and ``illustrative`` (bool).
     """
     path = Path(path) if path else paths.data_dir() / CLUSTER_FILE
-    if not path.is_file():
-        raise DataFileError(f"cluster register not found: {path}",
-                            hint=f"pass a CSV with the columns {', '.join(REQUIRED)}")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    table.columns = [c.strip() for c in table.columns]
-    missing = [c for c in REQUIRED if c not in table.columns]
-    if missing:
-        raise DataFileError(f"cluster register lacks the column(s) {', '.join(missing)}",
-                            where=location(path, line=1), hint=f"the header must name {', '.join(REQUIRED)}")
+    table = read_text_csv(path, REQUIRED, what="cluster register")
     member_cols = [f"members_{t}" for t in MEMBER_TYPES]
     for col in [*member_cols, "label", "illustrative", "source"]:
         if col not in table:

@@ -41,6 +41,7 @@ import pandas as pd
 
 from clusterix_lib import paths
 from clusterix_lib.errors import DataFileError, location
+from clusterix_lib.fileio import read_text_csv
 
 __all__ = [
     "ACTIVITY_SECTORS",
@@ -586,24 +587,12 @@ def load_programme_records(path: str | Path | None = None) -> Collaboration:
     Count only :data:`COUNTED_STATUSES` as collaborations (``model.subset(...)``).
     """
     path = Path(path) if path else default_records_path()
-    if not path.is_file():
-        raise DataFileError(
-            f"collaboration records not found: {path}",
-            hint=f"create a CSV with the columns {', '.join(RECORD_COLUMNS)} (see data/collaborations_clusterix2.md)",
-        )
-    try:
-        t = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataFileError(f"cannot read {path}: {exc}", hint="save it as UTF-8 CSV") from exc
-    t.columns = [c.strip() for c in t.columns]
-    missing = [c for c in RECORD_COLUMNS if c not in t.columns]
-    if missing:
-        raise DataFileError(
-            f"collaboration records lack the column(s) {', '.join(missing)}",
-            where=location(path, line=1),
-            hint=f"the header must name {', '.join(RECORD_COLUMNS)}",
-        )
-    t = t.apply(lambda s: s.str.strip())
+    t = read_text_csv(
+        path,
+        RECORD_COLUMNS,
+        what="collaboration records",
+        hint=f"create a CSV with the columns {', '.join(RECORD_COLUMNS)} (see data/collaborations_clusterix2.md)",
+    )
     file = str(path)
     for col in ("record_id", "record_name", "member", "member_type", "member_country", "status", "record_type"):
         empty = t[col] == ""

@@ -26,6 +26,7 @@ import pandas as pd
 
 from clusterix_lib import nuts, paths, profile, smart_profile
 from clusterix_lib.errors import ClusterixError, DataFileError, location
+from clusterix_lib.fileio import read_text_csv
 from clusterix_lib.nace import load_nace, nace_labels, parse_nace_codes
 
 __all__ = [
@@ -89,15 +90,7 @@ def load_declared_competences(path: str | Path | None = None, *, regions: pd.Dat
     ``divisions`` (list of NACE divisions) and ``illustrative`` as bool.
     """
     path = Path(path) if path else paths.data_dir() / DECLARED_FILE
-    if not path.is_file():
-        raise DataFileError(f"declared-competences file not found: {path}",
-                            hint=f"pass a CSV with the columns {', '.join(DECLARED_COLUMNS)}")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    table.columns = [c.strip() for c in table.columns]
-    missing = [c for c in DECLARED_COLUMNS if c not in table.columns]
-    if missing:
-        raise DataFileError(f"declared-competences file lacks the column(s) {', '.join(missing)}",
-                            where=location(path, line=1), hint=f"the header must name {', '.join(DECLARED_COLUMNS)}")
+    table = read_text_csv(path, DECLARED_COLUMNS, what="declared-competences file")
     for col in ("year", "illustrative", "source"):
         if col not in table:
             table[col] = ""

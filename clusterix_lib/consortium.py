@@ -12,6 +12,7 @@ import pandas as pd
 
 from clusterix_lib import nuts, paths
 from clusterix_lib.errors import ClusterixError, DataFileError, location
+from clusterix_lib.fileio import read_text_csv
 
 DEFAULT_CONSORTIUM = "consortium_clusterix2.csv"
 
@@ -45,28 +46,14 @@ def load_consortium(path: str | Path | None = None, *, regions: pd.DataFrame | N
     DataFrame with the file's columns plus ``nuts_level`` (0-3) and ``region_name``.
     """
     path = Path(path) if path else default_consortium_path()
-    if not path.is_file():
-        raise DataFileError(
-            f"consortium file not found: {path}",
-            hint=f"pass an existing CSV with the columns {', '.join(REQUIRED_COLUMNS)} "
-            f"(see {default_consortium_path()} for an example)",
-        )
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataFileError(f"cannot read consortium file {path}: {exc}", hint="save it as UTF-8 CSV") from exc
-    table.columns = [c.strip() for c in table.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        raise DataFileError(
-            f"consortium file lacks the column(s) {', '.join(missing)}",
-            where=location(path, line=1),
-            hint=f"the header must name at least {', '.join(REQUIRED_COLUMNS)}",
-        )
-    for col in OPTIONAL_COLUMNS:
-        if col not in table.columns:
-            table[col] = ""
-    table = table.apply(lambda s: s.str.strip())
+    table = read_text_csv(
+        path,
+        REQUIRED_COLUMNS,
+        what="consortium file",
+        optional=OPTIONAL_COLUMNS,
+        hint=f"pass an existing CSV with the columns {', '.join(REQUIRED_COLUMNS)} "
+        f"(see {default_consortium_path()} for an example)",
+    )
     if table.empty:
         raise DataFileError("consortium file has no partners", where=location(path), hint="add one row per partner")
 

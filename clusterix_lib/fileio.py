@@ -59,3 +59,49 @@ def write_csv_deterministic(df: pd.DataFrame, path: str | Path) -> Path:
             gz.write(text)
         text = buf.getvalue()
     return atomic_write_bytes(path, text)
+
+
+def read_text_csv(
+    path: str | Path,
+    required: list[str] | tuple[str, ...],
+    *,
+    what: str,
+    optional: list[str] | tuple[str, ...] = (),
+    hint: str | None = None,
+) -> pd.DataFrame:
+    """Read a hand-kept CSV (consortium records) as text, with the header checked.
+
+    Every cell is read as stripped text (``NO`` stays Norway, ``012`` keeps its zero, an empty
+    cell is ``""``); column names are stripped; ``optional`` columns absent from the file are
+    added empty. A missing file, an unreadable one, or a header without a ``required`` column
+    raises :class:`~clusterix_lib.errors.DataFileError` naming ``what``, the file and line 1.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = p.write_text("code , name\\n NO ,Norge\\n", encoding="utf-8")
+    >>> read_text_csv(p, ["code"], what="the region list", optional=["note"]).to_dict("records")
+    [{'code': 'NO', 'name': 'Norge', 'note': ''}]
+    """
+    from clusterix_lib.errors import DataFileError, location
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(
+            f"{what} not found: {path}", hint=hint or f"pass a CSV with the columns {', '.join(required)}"
+        )
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataFileError(f"cannot read {what} {path}: {exc}", hint="save it as UTF-8 CSV") from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise DataFileError(
+            f"{what} lacks the column(s) {', '.join(missing)}",
+            where=location(path, line=1),
+            hint=f"the header must name {', '.join(required)}",
+        )
+    for col in optional:
+        if col not in table.columns:
+            table[col] = ""
+    return table.apply(lambda s: s.str.strip())

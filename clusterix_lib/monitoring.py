@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from clusterix_lib.errors import ClusterixError, DataFileError, ParameterError, location
+from clusterix_lib.fileio import read_text_csv
 
 __all__ = [
     "ACTION_STATUSES",
@@ -131,27 +132,13 @@ def _truthy(s: pd.Series) -> pd.Series:
 
 def _read(folder: Path, key: str) -> pd.DataFrame:
     path = folder / FILES[key]
-    if not path.is_file():
-        raise DataFileError(
-            f"monitoring file missing: {path}",
-            hint=f"add {FILES[key]} with the columns {', '.join(REQUIRED[key])} (see data/monitoring/README.md)",
-        )
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataFileError(f"cannot read {path}: {exc}", hint="save it as UTF-8 CSV") from exc
-    table.columns = [c.strip() for c in table.columns]
-    missing = [c for c in REQUIRED[key] if c not in table.columns]
-    if missing:
-        raise DataFileError(
-            f"{FILES[key]} lacks the column(s) {', '.join(missing)}",
-            where=location(path, line=1),
-            hint=f"the header must name {', '.join(REQUIRED[key])}",
-        )
-    for c in [*OPTIONAL[key], "illustrative", "source"]:
-        if c not in table.columns:
-            table[c] = ""
-    table = table.apply(lambda s: s.str.strip())
+    table = read_text_csv(
+        path,
+        REQUIRED[key],
+        what=f"monitoring file {FILES[key]}",
+        optional=[*OPTIONAL[key], "illustrative", "source"],
+        hint=f"add {FILES[key]} with the columns {', '.join(REQUIRED[key])} (see data/monitoring/README.md)",
+    )
 
     def fail(row: int, column: str, what: str, hint: str) -> None:
         raise DataFileError(

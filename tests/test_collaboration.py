@@ -245,7 +245,7 @@ def test_programme_record_file_missing_or_short(tmp_path):
     with pytest.raises(DataFileError, match="not found"):
         co.load_programme_records(tmp_path / "none.csv")
     (tmp_path / "short.csv").write_text("record_id,member\nP1,x\n")
-    with pytest.raises(DataFileError, match="lack the column"):
+    with pytest.raises(DataFileError, match="lacks the column"):
         co.load_programme_records(tmp_path / "short.csv")
 
 
