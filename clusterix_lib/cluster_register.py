@@ -50,12 +50,10 @@ def load_clusters(path: str | Path | None = None, *, regions: pd.DataFrame | Non
     ``divisions`` (list), ``members_total`` and ``illustrative`` (bool).
     """
     path = Path(path) if path else paths.data_dir() / CLUSTER_FILE
-    table = read_text_csv(path, REQUIRED, what="cluster register")
     member_cols = [f"members_{t}" for t in MEMBER_TYPES]
-    for col in [*member_cols, "label", "illustrative", "source"]:
-        if col not in table:
-            table[col] = ""
-    table = table.apply(lambda s: s.str.strip())
+    table = read_text_csv(
+        path, REQUIRED, what="cluster register", optional=[*member_cols, "label", "illustrative", "source"]
+    )
 
     def fail(row: int, column: str, what: str, hint: str) -> None:
         raise DataFileError(what, where=location(path, line=row + 2, column=column, value=table.at[row, column]),

@@ -90,11 +90,9 @@ def load_declared_competences(path: str | Path | None = None, *, regions: pd.Dat
     ``divisions`` (list of NACE divisions) and ``illustrative`` as bool.
     """
     path = Path(path) if path else paths.data_dir() / DECLARED_FILE
-    table = read_text_csv(path, DECLARED_COLUMNS, what="declared-competences file")
-    for col in ("year", "illustrative", "source"):
-        if col not in table:
-            table[col] = ""
-    table = table.apply(lambda s: s.str.strip())
+    table = read_text_csv(
+        path, DECLARED_COLUMNS, what="declared-competences file", optional=["year", "illustrative", "source"]
+    )
 
     def fail(row: int, column: str, what: str, hint: str) -> None:
         raise DataFileError(what, where=location(path, line=row + 2, column=column, value=table.at[row, column]),
