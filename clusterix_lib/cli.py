@@ -119,19 +119,36 @@ def _note(msg: str) -> None:
     print(f"clusterix: note: {msg}", file=sys.stderr)
 
 
-def nuts2_jobs(reports: Sequence[str] | None, group: str = "EU27_2020", *, out_dir: Path | None = None):
+def nuts2_jobs(
+    reports: Sequence[str] | None,
+    group: str = "EU27_2020",
+    *,
+    out_dir: Path | None = None,
+    with_statistics: bool = True,
+    notify=None,
+):
     """One report of each region-based type for every NUTS 2 region (NUTS 2021) of a country group.
 
     ``group`` is a group of ``data/country_groups.csv`` (``EU27_2020``: the 242 EU regions) or
-    ``all`` (every NUTS 2 region of the classification). Extra-regio codes (``..ZZ``) are left out.
+    ``all`` (every NUTS 2 region of the classification). Extra-regio codes (``..ZZ``) are left out,
+    and with ``with_statistics`` the regions the employment extract has no figures for (their
+    profile could only fail; ``notify`` is told which).
     """
-    from clusterix_lib import nuts, profile
+    from clusterix_lib import datasets, nuts, profile
 
     regions = nuts.load_regions()
     mask = (regions["level"] == 2) & regions["in_2021"] & ~regions["code"].str.endswith("ZZ")
     if group != "all":
         mask &= regions["country"].isin(profile.country_group(group))
     codes = regions.loc[mask, "code"].tolist()
+    if with_statistics:
+        emp = datasets.employment()
+        have = set(emp.loc[emp["value"].notna(), "geo"].unique())
+        missing = [c for c in codes if c not in have]
+        codes = [c for c in codes if c in have]
+        if missing and notify is not None:
+            shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+            notify(f"{len(missing)} NUTS 2 region(s) without employment statistics left out: {shown}")
     jobs = []
     for name in reports or DEFAULT_REPORTS:
         rtype = get_report_type(name)
@@ -200,7 +217,7 @@ def _cmd_reports(args) -> int:
 
     out_dir = _site_dir(args)
     if args.all_nuts2:
-        jobs = nuts2_jobs(args.reports or None, args.all_nuts2, out_dir=out_dir)
+        jobs = nuts2_jobs(args.reports or None, args.all_nuts2, out_dir=out_dir, notify=_note)
     else:
         jobs = default_jobs(args.consortium, args.reports or None, out_dir=out_dir)
     if args.region:
@@ -309,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const="EU27_2020",
         metavar="GROUP",
-        help="instead of the consortium's regions: every NUTS 2 region of a country group "
+        help="instead of the consortium's regions: every NUTS 2 region of a country group that has statistics "
         "(default EU27_2020, 242 regions; 'all' for the whole classification); region-based report types only",
     )
     rs.add_argument(

@@ -81,11 +81,29 @@ def snapshot_id(data_dir: str | Path | None = None) -> str:
 
     Two reports with the same snapshot id were built from identical data.
     """
-    files = sorted(set(sources(data_dir)["file"])) + [extracts.SOURCES_FILE]
-    h = hashlib.sha256()
+    src = _path(extracts.SOURCES_FILE, data_dir)
+    st = src.stat()
+    files = _snapshot_files(str(src), st.st_mtime_ns, st.st_size)
+    stamps = []
     for name in files:
+        fst = _path(name, data_dir).stat()
+        stamps.append((name, fst.st_mtime_ns, fst.st_size))
+    return _snapshot_hash(str(Path(data_dir or paths.data_dir())), tuple(stamps))
+
+
+@functools.lru_cache(maxsize=8)
+def _snapshot_files(sources_path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    table = pd.read_csv(sources_path, dtype=str, keep_default_na=False)
+    return (*sorted(set(table["file"])), extracts.SOURCES_FILE)
+
+
+@functools.lru_cache(maxsize=8)
+def _snapshot_hash(data_dir: str, stamps: tuple[tuple[str, int, int], ...]) -> str:
+    """The hash itself, computed once per process while no file changed (a batch asks 240 times)."""
+    h = hashlib.sha256()
+    for name, _, _ in stamps:
         h.update(name.encode())
-        h.update(_path(name, data_dir).read_bytes())
+        h.update((Path(data_dir) / name).read_bytes())
     return h.hexdigest()[:12]
 
 

@@ -25,11 +25,16 @@ def test_site_folder_per_level(tmp_path):
 
 
 def test_all_nuts2_is_every_eu_nuts2_region_once():
-    jobs = cli.nuts2_jobs(["regional_profile"], out_dir=Path("/tmp/x"))
+    jobs = cli.nuts2_jobs(["regional_profile"], out_dir=Path("/tmp/x"), with_statistics=False)
     codes = [j.header["region"] for j in jobs]
     assert len(codes) == len(set(codes)) == 242
     assert all(len(c) == 4 and not c.endswith("ZZ") for c in codes)
-    assert {"AT12", "CZ08", "SE22", "FRK2"} <= set(codes)
+    assert {"AT12", "CZ08", "SE22", "FRK2", "FRY5"} <= set(codes)
+    notes: list[str] = []
+    jobs = cli.nuts2_jobs(["regional_profile"], out_dir=Path("/tmp/x"), notify=notes.append)
+    with_stats = {j.header["region"] for j in jobs}
+    assert "FRY5" not in with_stats and "AT12" in with_stats  # Mayotte: no employment figures
+    assert len(notes) == 1 and "FRY5" in notes[0] and f"{242 - len(with_stats)} NUTS 2 region(s)" in notes[0]
 
 
 def test_all_nuts2_needs_a_region_based_report_type(capsys):
