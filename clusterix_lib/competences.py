@@ -19,6 +19,7 @@ The declared file is ``data/declared_competences_clusterix2.csv`` (columns in it
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -63,22 +64,31 @@ def nace_divisions(text: str, *, where: str = "") -> list[str]:
     if not codes:
         raise DataFileError("no NACE code given", where=where or None,
                             hint="list NACE Rev. 2 codes separated by ';', e.g. C22;C28")
-    parsed = parse_nace_codes(codes)
-    bad = parsed.loc[parsed["level"].isna(), "code"].tolist()
-    if bad:
+    divisions, bad = _divisions_of(tuple(codes))
+    if bad is not None:
         raise DataFileError(
-            f"unknown NACE Rev. 2 code {bad[0]!r}",
-            where=f"{where}, value {bad[0]!r}" if where else None,
+            f"unknown NACE Rev. 2 code {bad!r}",
+            where=f"{where}, value {bad!r}" if where else None,
             hint="use a section letter, a division (C22), a group (C22.2) or a class (C22.21); "
                  "see data/nace_r2.csv",
         )
+    return list(divisions)
+
+
+@functools.lru_cache(maxsize=4096)
+def _divisions_of(codes: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+    """Divisions covered by ``codes`` and the first unknown code (cached: registers repeat code lists)."""
+    parsed = parse_nace_codes(list(codes))
+    bad = parsed.loc[parsed["level"].isna(), "code"].tolist()
+    if bad:
+        return (), bad[0]
     table = load_nace()
     divisions = table[table["level"] == "division"]
     out: list[str] = []
     for r in parsed.itertuples():
         out += divisions.loc[divisions["section"] == r.section, "code"].tolist() if r.level == "section" \
             else [r.division]
-    return sorted(dict.fromkeys(out))
+    return tuple(sorted(dict.fromkeys(out))), None
 
 
 def load_declared_competences(path: str | Path | None = None, *, regions: pd.DataFrame | None = None) -> pd.DataFrame:

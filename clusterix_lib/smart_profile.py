@@ -6,7 +6,9 @@ diversified its economy is (Krugman, Hachman, related and unrelated variety), wh
 specialisations it gained or lost, and where it has clusters by the European Cluster Observatory
 star rules.
 
-The comparison panel is every NUTS 2 region with figures, plus the profiled territory itself
+Every function takes ``panel=``, the :func:`comparison_panel` of the territory, so that a
+report computing several sections builds it once. The comparison panel is every NUTS 2 region
+with figures, plus the profiled territory itself
 when it is not a NUTS 2 region (a NUTS 1 region Eurostat publishes, or a sum of NUTS 2
 regions); a NUTS 3 region is represented by its NUTS 2 region. Withheld figures are left out
 (``missing="omit"`` in the indicator engine), and the tables say how many were.
@@ -113,7 +115,12 @@ STRUCTURE_LABELS = {
 
 
 def structure_position(
-    employment: pd.DataFrame, territory: nuts.Territory, year: int, *, reference_group: str = profile.REFERENCE_GROUP
+    employment: pd.DataFrame,
+    territory: nuts.Territory,
+    year: int,
+    *,
+    reference_group: str = profile.REFERENCE_GROUP,
+    panel: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """How specialised and how diversified the territory is, among Europe's NUTS 2 regions.
 
@@ -124,7 +131,7 @@ def structure_position(
     Returns one row per measure: ``measure, label, value, rank`` (1 = highest), ``of`` (regions
     compared), ``percentile`` (share of regions below), ``median``.
     """
-    panel = comparison_panel(employment, territory)
+    panel = comparison_panel(employment, territory) if panel is None else panel
     panel = panel[panel["year"] == year]
     ref = eu_reference(employment[employment["year"] == year], reference_group)
     spec = _quiet(specialisation.specialisation_indices, panel, reference=ref)
@@ -143,6 +150,7 @@ def specialisation_changes(
     *,
     reference_group: str = profile.REFERENCE_GROUP,
     threshold: float = 1.0,
+    panel: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Divisions in which the territory became specialised (entry) or stopped being so (exit).
 
@@ -150,7 +158,7 @@ def specialisation_changes(
     divisions withheld in either year are left out. Columns ``nace_r2, label, lq_start, lq_end,
     change`` (``"entry"`` or ``"exit"``), sorted by the LQ reached.
     """
-    panel = comparison_panel(employment, territory)
+    panel = comparison_panel(employment, territory) if panel is None else panel
     panel = panel[(panel["geo"] == panel_code(territory)) & panel["year"].isin([start, end])]
     ref = eu_reference(employment[employment["year"].isin([start, end])], reference_group)
     ee = _quiet(dynamics.entry_exit, panel, start=start, end=end, reference=ref, threshold=threshold)
@@ -162,7 +170,12 @@ def specialisation_changes(
 
 
 def cluster_profile(
-    employment: pd.DataFrame, territory: nuts.Territory, year: int, *, min_stars: int = 1
+    employment: pd.DataFrame,
+    territory: nuts.Territory,
+    year: int,
+    *,
+    min_stars: int = 1,
+    panel: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The territory's divisions with European Cluster Observatory stars, among NUTS 2 regions.
 
@@ -171,7 +184,7 @@ def cluster_profile(
     employment); see :func:`clusterix_lib.clusters.cluster_stars`. Columns ``nace_r2, label,
     value, lq, size, focus, stars, strong``, most stars first.
     """
-    panel = comparison_panel(employment, territory)
+    panel = comparison_panel(employment, territory) if panel is None else panel
     panel = panel[panel["year"] == year]
     stars = _quiet(clusters.cluster_stars, panel)
     own = stars[(stars["geo"] == panel_code(territory)) & (stars["stars"] >= min_stars)].copy()
@@ -180,12 +193,16 @@ def cluster_profile(
     return own[["nace_r2", "label", "value", "lq", "size", "focus", "stars", "strong"]].reset_index(drop=True)
 
 
-def _year_panel(employment: pd.DataFrame, territory: nuts.Territory, year: int) -> pd.DataFrame:
-    panel = comparison_panel(employment, territory)
+def _year_panel(
+    employment: pd.DataFrame, territory: nuts.Territory, year: int, panel: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    panel = comparison_panel(employment, territory) if panel is None else panel
     return panel[panel["year"] == year]
 
 
-def diversification_options(employment: pd.DataFrame, territory: nuts.Territory, year: int) -> pd.DataFrame:
+def diversification_options(
+    employment: pd.DataFrame, territory: nuts.Territory, year: int, *, panel: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Divisions the territory does not hold yet, by relatedness density and complexity.
 
     The smart-specialisation quadrant of Balland et al. (2019)
@@ -201,7 +218,7 @@ def diversification_options(employment: pd.DataFrame, territory: nuts.Territory,
     attractive quadrant first; ``attrs`` carries the split values for
     :func:`clusterix_lib.quadrant.plot_quadrant`.
     """
-    panel = _year_panel(employment, territory, year)
+    panel = _year_panel(employment, territory, year, panel)
     code = panel_code(territory)
     withheld = sorted(panel.loc[(panel["geo"] == code) & panel["value"].isna(), "nace_r2"])
     q = _quiet_zero(quadrant.smart_specialisation_quadrant, panel, code)
@@ -221,7 +238,9 @@ def _quiet_zero(func, *args, **kwargs):
         return func(*args, missing="zero", **kwargs)
 
 
-def complexity_position(employment: pd.DataFrame, territory: nuts.Territory, year: int) -> pd.DataFrame:
+def complexity_position(
+    employment: pd.DataFrame, territory: nuts.Territory, year: int, *, panel: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The territory's Economic Complexity Index among Europe's NUTS 2 regions in ``year``.
 
     ECI by the eigenvector method with Stata's conventions (:func:`clusterix_lib.complexity.eci_pci`:
@@ -229,7 +248,7 @@ def complexity_position(employment: pd.DataFrame, territory: nuts.Territory, yea
     regions × NACE divisions. Returns one row per measure (``eci``, ``diversity`` — the number of
     divisions held) with ``value, rank, of, percentile, median`` as :func:`structure_position`.
     """
-    panel = _year_panel(employment, territory, year)
+    panel = _year_panel(employment, territory, year, panel)
     res = _quiet_zero(complexity.eci_pci, panel)
     ranked = res.locations.dropna(subset=["eci"])  # regions with figures that year
     return _position(ranked, panel_code(territory), ["eci", "diversity"])
