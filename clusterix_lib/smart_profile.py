@@ -36,11 +36,15 @@ __all__ = [
 ]
 
 
-def _quiet(func, *args, **kwargs):
-    """Call an indicator with ``missing="omit"``; its warnings about withheld cells are expected here."""
+def _quiet(func, *args, missing: str = "omit", **kwargs):
+    """Call an indicator on the panel, whose warnings about withheld cells are expected here.
+
+    ``missing="omit"`` (specialisation indices) leaves withheld cells out of every total;
+    ``missing="zero"`` (complexity, which needs a full matrix) counts them as absent.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return func(*args, missing="omit", **kwargs)
+        return func(*args, missing=missing, **kwargs)
 
 
 def panel_code(territory: nuts.Territory) -> str:
@@ -221,7 +225,7 @@ def diversification_options(
     panel = _year_panel(employment, territory, year, panel)
     code = panel_code(territory)
     withheld = sorted(panel.loc[(panel["geo"] == code) & panel["value"].isna(), "nace_r2"])
-    q = _quiet_zero(quadrant.smart_specialisation_quadrant, panel, code)
+    q = _quiet(quadrant.smart_specialisation_quadrant, panel, code, missing="zero")
     attrs = dict(q.attrs)
     q = q[~q["sector"].isin(withheld)].rename(columns={"sector": "nace_r2"})
     q = q.assign(label=q["nace_r2"].map(nace_labels()).fillna(""))
@@ -229,13 +233,6 @@ def diversification_options(
     out = q[columns].reset_index(drop=True)
     out.attrs = {**attrs, "withheld": withheld}
     return out
-
-
-def _quiet_zero(func, *args, **kwargs):
-    """Call a complexity function with withheld cells as 0 (absent); its warnings are expected here."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return func(*args, missing="zero", **kwargs)
 
 
 def complexity_position(
@@ -249,6 +246,6 @@ def complexity_position(
     divisions held) with ``value, rank, of, percentile, median`` as :func:`structure_position`.
     """
     panel = _year_panel(employment, territory, year, panel)
-    res = _quiet_zero(complexity.eci_pci, panel)
+    res = _quiet(complexity.eci_pci, panel, missing="zero")
     ranked = res.locations.dropna(subset=["eci"])  # regions with figures that year
     return _position(ranked, panel_code(territory), ["eci", "diversity"])

@@ -389,3 +389,20 @@ def store_files(
         if accepted:
             write(current, store)
     return StoreResult(files=files, accepted=accepted, rejected=rejected)
+
+
+def print_rejections(rejections: pd.DataFrame, report: Path | str, *, show: int = 20, what: str = "row(s)") -> int:
+    """Tell a command-line user which entries an ingestion did not store; returns exit status 1.
+
+    Prints, on standard error, the count and the rejection report's path, then up to ``show``
+    entries as ``file sheet!cell: reason``.
+    """
+    import sys
+
+    n = len(rejections)
+    print(f"{n} {what} not stored; rejection report: {report}", file=sys.stderr)
+    for r in rejections.head(show).itertuples():
+        print(f"  {r.file} {r.sheet}!{r.cell}: {r.reason}", file=sys.stderr)
+    if n > show:
+        print(f"  ... and {n - show} more in the report", file=sys.stderr)
+    return 1

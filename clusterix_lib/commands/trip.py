@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 EPILOG = """\
@@ -88,13 +87,9 @@ def _cmd_ingest(args) -> int:
     print(f"store: {result.store} ({len(result.feedback)} rows, {len(result.accepted)} added)")
     if result.ok:
         return 0
-    n = len(result.rejections)
-    print(f"{n} answer(s) not stored; rejection report: {result.report}", file=sys.stderr)
-    for r in result.rejections.head(args.show).itertuples():
-        print(f"  {r.file} {r.sheet}!{r.cell}: {r.reason}", file=sys.stderr)
-    if n > args.show:
-        print(f"  ... and {n - args.show} more in the report", file=sys.stderr)
-    return 1
+    from clusterix_lib.workbooks import print_rejections
+
+    return print_rejections(result.rejections, result.report, show=args.show, what="answer(s)")
 
 
 def register(subparsers) -> None:
