@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from clusterix_lib import paths
+from clusterix_lib.confidentiality import level_of, read_levels
 from clusterix_lib.errors import DataFileError, location
 from clusterix_lib.fileio import read_text_csv
 
@@ -582,7 +583,11 @@ def load_programme_records(path: str | Path | None = None) -> Collaboration:
     :data:`MEMBER_TYPE_SECTORS`, ``region`` its NUTS 2021 code), ``role`` lead → coordinator.
     Partnership-level columns must agree on every row of a partnership. Every problem raises a
     :class:`~clusterix_lib.errors.DataFileError` naming file, line, column and value.
-    ``limits["illustrative"]`` is true when any row is marked illustrative.
+    ``limits["illustrative"]`` is true when any row is marked illustrative. The optional
+    ``confidentiality`` column is checked (an unknown word is an error; a missing column or an
+    empty cell counts as restricted); a project's ``confidentiality`` is the most restrictive
+    level of its member rows, so a table of partnerships goes through
+    :func:`clusterix_lib.confidentiality.visible` (counts and links may use every record).
 
     Count only :data:`COUNTED_STATUSES` as collaborations (``model.subset(...)``).
     """
@@ -591,8 +596,10 @@ def load_programme_records(path: str | Path | None = None) -> Collaboration:
         path,
         RECORD_COLUMNS,
         what="collaboration records",
+        optional=["confidentiality"],
         hint=f"create a CSV with the columns {', '.join(RECORD_COLUMNS)} (see data/collaborations_clusterix2.md)",
     )
+    read_levels(t, path)
     file = str(path)
     for col in ("record_id", "record_name", "member", "member_type", "member_country", "status", "record_type"):
         empty = t[col] == ""
@@ -655,6 +662,10 @@ def load_programme_records(path: str | Path | None = None) -> Collaboration:
             "status": proj["status"].to_numpy(),
             "name": proj["record_name"].to_numpy(),
             "illustrative": proj["illustrative"].str.lower().eq("true").to_numpy(),
+            "confidentiality": t.groupby("record_id")["confidentiality"]
+            .agg(level_of)
+            .reindex(proj["record_id"])
+            .to_numpy(),
         }
     )
     members = t.drop_duplicates("org_id")

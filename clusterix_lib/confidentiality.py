@@ -29,6 +29,21 @@ ask for more than its build allows (``visible(frame, "restricted")`` in a public
 After a public build the runner also searches every built file for the text of the non-public
 records it can find in the data folder (:func:`secret_strings`, :func:`find_leaks`): a report
 that shows one anyway fails instead of being published.
+
+The consortium's record files and their rules (each documented next to the file):
+
+* loaders read the column with :func:`read_levels` (an unknown word is an error naming file, line,
+  column and value; a missing column or an empty cell counts as ``restricted``);
+* ingestion gives new rows a level with :func:`levels_by_text` (``consortium`` for a row with free
+  text, ``public`` for a row of ratings only);
+* notebooks show records through :func:`shown` (the visible rows and a one-line note on what is
+  hidden) or, where a record's numbers are statistics and only its free text is confidential (a
+  reviewer's score and comment), :func:`redact` (every row, the free text of the hidden ones
+  emptied);
+* :data:`TEXT_COLUMNS` names the free-text columns of the known record files: the leak search
+  looks for those (ids, codes and words of a fixed vocabulary in the other columns also appear in
+  public files and reports and are no secret); any other CSV with a ``confidentiality`` column is
+  searched in every column.
 """
 
 from __future__ import annotations
@@ -50,10 +65,17 @@ __all__ = [
     "LEVELS",
     "LeakError",
     "build_level",
+    "TEXT_COLUMNS",
+    "Shown",
     "check_level",
     "find_leaks",
+    "levels_by_text",
     "rank",
+    "read_levels",
+    "redact",
     "secret_strings",
+    "shown",
+    "text_columns",
     "visible",
 ]
 
@@ -68,6 +90,18 @@ ENV_VAR = "CLUSTERIX_LEVEL"
 MIN_SECRET_LENGTH = 12
 #: A record also counts as shown when its first this-many characters appear (a truncated cell).
 PREFIX_LENGTH = 32
+#: Free-text columns of the consortium's record files, by file name (``fnmatch`` pattern): what
+#: the leak search looks for in a report, and what makes a new row ``consortium``
+#: (:func:`levels_by_text`). A CSV not listed here is searched in every column.
+TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "scores.csv": ("comment",),
+    "recommendations.csv": ("text", "owner", "addressed_to"),
+    "gp_assessments.csv": ("comment",),
+    "gp_transfers.csv": ("note",),
+    "feedback.csv": ("text", "owner"),
+    "action_status.csv": ("deviation_reason",),
+    "collaborations_*.csv": ("record_name", "member"),
+}
 
 
 class LeakError(ClusterixError):
@@ -120,6 +154,91 @@ def build_level() -> str:
     """
     value = os.environ.get(ENV_VAR)
     return check_level(value, where=f"environment variable {ENV_VAR}") if value else "public"
+
+
+def text_columns(path: str | Path) -> tuple[str, ...] | None:
+    """The free-text columns of a record file (:data:`TEXT_COLUMNS`), or None for an unknown file.
+
+    >>> text_columns("data/peer_reviews/AT12-2017/scores.csv")
+    ('comment',)
+    >>> text_columns("data/collaborations_clusterix2.csv")
+    ('record_name', 'member')
+    >>> text_columns("comments.csv") is None
+    True
+    """
+    from fnmatch import fnmatch
+
+    name = Path(path).name
+    for pattern, columns in TEXT_COLUMNS.items():
+        if fnmatch(name, pattern):
+            return columns
+    return None
+
+
+def read_levels(table: pd.DataFrame, path: str | Path, *, column: str = COLUMN, first_line: int = 2) -> pd.DataFrame:
+    """Check and normalise the level column of a record file just read; return the table.
+
+    Loaders call it on the table as read (row ``i`` is line ``i + first_line`` of the file). A
+    missing column is added empty; every cell is stripped and lower-cased; an empty cell stays
+    empty (it counts as ``restricted`` in :func:`visible`).
+
+    Raises
+    ------
+    DataFileError
+        An unknown word, naming file, line, column and value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> read_levels(pd.DataFrame({"confidentiality": [" Public", ""]}), "x.csv")["confidentiality"].tolist()
+    ['public', '']
+    >>> read_levels(pd.DataFrame({"confidentiality": ["public", "secret"]}), "x.csv")
+    Traceback (most recent call last):
+    ...
+    clusterix_lib.errors.DataFileError: unknown confidentiality level (file x.csv, line 3, column \
+'confidentiality', value 'secret'). What to do: write public, consortium or restricted (an empty cell \
+counts as restricted)
+    """
+    from clusterix_lib.errors import DataFileError, location
+
+    if column not in table.columns:
+        table[column] = ""
+        return table
+    raw = table[column].fillna("").astype(str)
+    norm = raw.str.strip().str.lower()
+    bad = ~norm.isin(["", *LEVELS])
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise DataFileError(
+            "unknown confidentiality level",
+            where=location(path, line=i + first_line, column=column, value=raw.iloc[i]),
+            hint=f"write {', '.join(LEVELS[:-1])} or {LEVELS[-1]} (an empty cell counts as restricted)",
+        )
+    table[column] = norm.to_numpy()
+    return table
+
+
+def levels_by_text(
+    frame: pd.DataFrame,
+    columns: Iterable[str],
+    *,
+    with_text: str = "consortium",
+    without_text: str = "public",
+) -> pd.Series:
+    """The level of new rows by the rule of the record files: ``with_text`` for a row with any
+    non-empty cell in ``columns`` (a comment, an insight), ``without_text`` for the others.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"value": [3, 4], "comment": ["", "Unclear targets."]})
+    >>> levels_by_text(df, ["comment"]).tolist()
+    ['public', 'consortium']
+    """
+    import numpy as np
+    import pandas as pd
+
+    with_text, without_text = check_level(with_text), check_level(without_text)
+    has_text = _any_text(frame, [c for c in columns if c in frame.columns])
+    return pd.Series(np.where(has_text, with_text, without_text), index=frame.index, dtype=object)
 
 
 def _row_levels(frame: pd.DataFrame, column: str, where: str) -> pd.Series:
@@ -218,6 +337,135 @@ def visible(
     return frame[keep.to_numpy()]
 
 
+class Shown(tuple):
+    """What :func:`shown` and :func:`redact` return: ``(frame, n_hidden, note)``.
+
+    ``frame`` is what the report may show, ``n_hidden`` how many records (or texts) were held
+    back, ``note`` one sentence saying so for the report (empty when nothing was hidden).
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, frame: pd.DataFrame, n_hidden: int, note: str) -> Shown:
+        return super().__new__(cls, (frame, n_hidden, note))
+
+    frame = property(lambda self: self[0])
+    n_hidden = property(lambda self: self[1])
+    note = property(lambda self: self[2])
+
+
+def _hidden_note(hidden_levels: list[int], what: str, plural: str | None, level: str) -> str:
+    n = len(hidden_levels)
+    if not n:
+        return ""
+    noun = what if n == 1 else (plural or f"{what}s")
+    verb = "is" if n == 1 else "are"
+    worst = max(hidden_levels)
+    if min(hidden_levels) == worst:
+        whom = "for the consortium only" if LEVELS[worst] == "consortium" else "restricted to the people who wrote them"
+        if n == 1 and LEVELS[worst] == "restricted":
+            whom = "restricted to the people who wrote it"
+    else:
+        whom = "for the consortium or restricted"
+    return f"{n} {noun} {verb} {whom} and not shown in this {level} build."
+
+
+def shown(
+    frame: pd.DataFrame,
+    what: str,
+    *,
+    plural: str | None = None,
+    level: str | None = None,
+    default: str | None = None,
+    where: str | None = None,
+) -> Shown:
+    """:func:`visible` rows of ``frame``, with the number of hidden rows and a note for the report.
+
+    Parameters
+    ----------
+    frame
+        Records with a ``confidentiality`` column.
+    what, plural
+        What one row is, for the note ("reviewer comment"; plural default ``what + "s"``).
+    level, default, where
+        As in :func:`visible` (``where`` defaults to ``what``).
+
+    Returns
+    -------
+    Shown
+        ``(frame, n_hidden, note)``; ``note`` is ``""`` when nothing is hidden.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"text": ["a", "b", "c", "d"],
+    ...                    "confidentiality": ["public", "consortium", "consortium", "consortium"]})
+    >>> rows, n, note = shown(df, "reviewer comment", level="public")
+    >>> rows["text"].tolist(), n
+    (['a'], 3)
+    >>> note
+    '3 reviewer comments are for the consortium only and not shown in this public build.'
+    """
+    build = check_level(level) if level else build_level()
+    out = visible(frame, build, default=default, where=where or f"{what} records")
+    if COLUMN in frame.columns and len(out) < len(frame):
+        ranks = _row_levels(frame, COLUMN, where or what)
+        hidden = ranks[~frame.index.isin(out.index)].tolist()
+    else:
+        hidden = [rank(default)] * (len(frame) - len(out)) if default else []
+    return Shown(out, len(hidden), _hidden_note(hidden, what, plural, build))
+
+
+def redact(
+    frame: pd.DataFrame,
+    columns: Iterable[str],
+    what: str,
+    *,
+    plural: str | None = None,
+    level: str | None = None,
+    where: str | None = None,
+) -> Shown:
+    """Every row of ``frame``, with the text in ``columns`` emptied where the row is not visible.
+
+    For records whose numbers are statistics and whose free text is what is confidential: a
+    reviewer's score counts in every median and may stand in the anonymised score table, the
+    comment beside it is for the consortium. Which rows keep their text is decided by
+    :func:`visible`; ``n_hidden`` counts the non-empty texts emptied.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"value": [3, 4, 5], "comment": ["", "Unclear targets.", "Fine."],
+    ...                    "confidentiality": ["public", "consortium", "public"]})
+    >>> out, n, note = redact(df, ["comment"], "reviewer comment", level="public")
+    >>> out[["value", "comment"]].values.tolist(), n
+    ([[3, ''], [4, ''], [5, 'Fine.']], 1)
+    >>> note
+    '1 reviewer comment is for the consortium only and not shown in this public build.'
+    """
+    build = check_level(level) if level else build_level()
+    columns = [c for c in columns if c in frame.columns]
+    keep = frame.index.isin(visible(frame, build, where=where or f"{what} records").index)
+    has_text = _any_text(frame, columns)
+    hidden_mask = ~keep & has_text
+    ranks = _row_levels(frame, COLUMN, where or what) if hidden_mask.any() else None
+    hidden = ranks[hidden_mask].tolist() if ranks is not None else []
+    out = frame.copy()
+    for c in columns:
+        out.loc[~keep, c] = ""
+    return Shown(out, len(hidden), _hidden_note(hidden, what, plural, build))
+
+
+def _any_text(frame: pd.DataFrame, columns: Iterable[str]) -> Any:
+    """Whether each row has a non-empty cell in ``columns`` (a numpy boolean array)."""
+    import numpy as np
+
+    out = np.zeros(len(frame), dtype=bool)
+    for c in columns:
+        out |= (frame[c].fillna("").astype(str).str.strip() != "").to_numpy()
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # Leak search: the text of non-public records must not appear in a build of a lower level
 # --------------------------------------------------------------------------------------
@@ -252,7 +500,8 @@ def secret_strings(level: str, data_dirs: Iterable[str | Path] | None = None) ->
     Every ``*.csv`` (recursively) whose header has a ``confidentiality`` column is read; for each
     row above ``level`` every text cell of at least :data:`MIN_SECRET_LENGTH` characters is
     returned, mapped to where it comes from (``file, line N, column C``); a text that a visible
-    record also holds is not a secret.
+    record also holds is not a secret. In the record files of :data:`TEXT_COLUMNS` only their
+    free-text columns are read (their ids and vocabulary words are public elsewhere).
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -271,10 +520,10 @@ def secret_strings(level: str, data_dirs: Iterable[str | Path] | None = None) ->
         for path, table in _tables_with_levels(base):
             ranks = _row_levels(table, COLUMN, str(path))
             hidden = (ranks > limit).to_numpy()
+            known = text_columns(path)
+            searched = [c for c in table.columns if c != COLUMN and (known is None or c in known)]
             for i, row_hidden in zip(table.index, hidden, strict=True):
-                for col in table.columns:
-                    if col == COLUMN:
-                        continue
+                for col in searched:
                     text = str(table.at[i, col]).strip()
                     if len(text) < MIN_SECRET_LENGTH:
                         continue

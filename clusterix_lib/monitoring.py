@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clusterix_lib.confidentiality import read_levels
 from clusterix_lib.errors import ClusterixError, DataFileError, ParameterError, location
 from clusterix_lib.fileio import read_text_csv
 
@@ -98,7 +99,7 @@ OPTIONAL = {
         "cost_note",
         "funding_sources",
     ],
-    "status": ["deviation_reason", "evidence"],
+    "status": ["deviation_reason", "evidence", "confidentiality"],
 }
 NUMBERS = {"targets": ["baseline", "target"], "values": ["achieved"], "actions": ["cost_eur", "action_no"]}
 DATES = {
@@ -168,6 +169,8 @@ def _read(folder: Path, key: str) -> pd.DataFrame:
             fail(empty[0], c, f"empty {c}", "every row needs this date")
         table[c] = d
     table["illustrative"] = _truthy(table["illustrative"])
+    if "confidentiality" in OPTIONAL[key]:
+        read_levels(table, path)
     table.attrs["path"] = str(path)
     return table
 
@@ -215,7 +218,9 @@ def load_monitoring(folder: str | Path | None = None) -> Monitoring:
     types, action statuses and RAG values from their lists; every target, value and action
     referring to a known indicator and instrument; no duplicate (indicator, scope, period) or
     (instrument, action); every action with players and a planned timeframe (start <= end); an
-    action without cost says so (``cost_note`` ``none``) rather than leaving it blank.
+    action without cost says so (``cost_note`` ``none``) rather than leaving it blank; a known
+    ``confidentiality`` level in ``action_status.csv`` (kept as a column; a missing column or an
+    empty cell counts as restricted; the rule is in ``data/monitoring/README.md``).
     """
     folder = Path(folder) if folder else monitoring_dir()
     if not folder.is_dir():
@@ -510,7 +515,9 @@ def action_plan_status(
     mon: Monitoring, *, instruments: list[str] | None = None, period: str | None = None
 ) -> pd.DataFrame:
     """One row per action: plan and actual dates, delays (months), status and RAG in ``period``
-    (default: the latest period), deviation reason.
+    (default: the latest period), deviation reason and the ``confidentiality`` of that status row
+    (empty, i.e. restricted, for an action without one): pass the table through
+    :func:`clusterix_lib.confidentiality.redact` on ``deviation_reason`` before showing it.
 
     ``start_delay`` / ``end_delay``: actual minus planned, in months (NaN while not started /
     not finished).
@@ -522,7 +529,7 @@ def action_plan_status(
     else:
         cur = status_in_period(mon, period, instruments=instruments)
     out = a.merge(
-        cur[["instrument_id", "action_no", "period", "status", "rag", "deviation_reason"]],
+        cur[["instrument_id", "action_no", "period", "status", "rag", "deviation_reason", "confidentiality"]],
         on=["instrument_id", "action_no"],
         how="left",
     )
@@ -530,6 +537,8 @@ def action_plan_status(
     out["end_delay"] = _months(out["planned_end"], out["actual_end"])
     out["status"] = out["status"].fillna("not reported")
     out["rag"] = out["rag"].fillna("")
+    out["deviation_reason"] = out["deviation_reason"].fillna("")
+    out["confidentiality"] = out["confidentiality"].fillna("")
     return out.sort_values(["instrument_id", "action_no"]).reset_index(drop=True)
 
 

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clusterix_lib.confidentiality import read_levels
 from clusterix_lib.errors import DataFileError, ParameterError, location
 from clusterix_lib.rubrics import Rubric, _Lines, load_rubric
 
@@ -103,7 +104,10 @@ SCORE_COLUMNS = (
     "source_sha256",
     "source_cell",
     "illustrative",
+    "confidentiality",
 )
+#: Columns a score store may lack (read as empty: a missing level counts as restricted).
+OPTIONAL_SCORE_COLUMNS = ("confidentiality",)
 #: Krippendorff's usual thresholds (rubric R12): alpha >= 0.8 good, >= 0.667 acceptable.
 ALPHA_GOOD, ALPHA_ACCEPTABLE = 0.8, 0.667
 
@@ -550,6 +554,10 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     for c in ("review", "round", "reviewer", "criterion", "comment", "source_file", "source_sha256", "source_cell"):
         df[c] = df[c].fillna("").astype(str)
+    if "confidentiality" not in df:
+        df["confidentiality"] = ""
+    df["confidentiality"] = df["confidentiality"].fillna("").astype(str)
+    )
     df["value"] = pd.to_numeric(df["value"], errors="raise").astype("Int64")
 
     def boolean(s: pd.Series) -> pd.Series:
@@ -563,14 +571,18 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 def load_scores(path: str | Path) -> pd.DataFrame:
     """Read a score store (``scores.csv``); a missing file is an empty table.
 
-    Raises :class:`~clusterix_lib.errors.DataFileError` if columns are missing or a value is not
-    a whole number.
+    The ``confidentiality`` column (public / consortium / restricted; see ``data/peer_reviews/README.md``)
+    is checked by :func:`clusterix_lib.confidentiality.read_levels` and kept; a store without it
+    reads as all-empty levels, which count as restricted.
+
+    Raises :class:`~clusterix_lib.errors.DataFileError` if columns are missing, a value is not
+    a whole number or a confidentiality level is unknown (naming file, line, column and value).
     """
     path = Path(path)
     if not path.is_file():
         return empty_scores()
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in SCORE_COLUMNS if c not in raw.columns]
+    missing = [c for c in SCORE_COLUMNS if c not in raw.columns and c not in OPTIONAL_SCORE_COLUMNS]
     if missing:
         raise DataFileError(
             f"score store lacks the column(s) {', '.join(missing)}",
@@ -584,6 +596,7 @@ def load_scores(path: str | Path) -> pd.DataFrame:
             where=location(path, line=int(bad[0]) + 2, column="value", value=raw.at[bad[0], "value"]),
             hint="fix or re-ingest the file",
         )
+    read_levels(raw, path)
     raw["value"] = raw["value"].replace("", None)
     return _typed(raw)
 
@@ -1056,7 +1069,9 @@ def review_comments(
     """The non-empty comments of the given rounds, anonymised and in rubric order.
 
     Columns: ``dimension, criterion, short, round, reviewer`` (anonymous label, see
-    :func:`reviewer_labels`), ``score`` (text: value, ``NA`` or ``no information``), ``comment``.
+    :func:`reviewer_labels`), ``score`` (text: value, ``NA`` or ``no information``), ``comment``,
+    ``confidentiality`` (the score row's level: pass the table through
+    :func:`clusterix_lib.confidentiality.visible` before showing it).
     """
     labels = reviewer_labels(review)
     s = score_values(scores[scores["round"].isin(rounds) & (scores["comment"].str.strip() != "")], rubric)
@@ -1067,7 +1082,7 @@ def review_comments(
     s["_r"] = s["round"].map({r: i for i, r in enumerate(ROUNDS)})
     s["reviewer"] = s["reviewer"].map(labels).fillna(s["reviewer"])
     s = s.sort_values(["_c", "_r", "reviewer"], kind="stable")
-    out = s[["dimension", "criterion", "short", "round", "reviewer", "score_text", "comment"]]
+    out = s[["dimension", "criterion", "short", "round", "reviewer", "score_text", "comment", "confidentiality"]]
     return out.rename(columns={"score_text": "score"}).reset_index(drop=True)
 
 

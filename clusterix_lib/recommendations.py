@@ -18,6 +18,8 @@ addressed_to    organisation the recommendation is addressed to (optional)
 good_practices  ids of good practices from other partners, separated by ``;`` (optional)
 evidence        criterion ids of the rubric the recommendation rests on, ``;``-separated
 illustrative    ``true`` for invented demonstration rows
+confidentiality ``public``, ``consortium`` or ``restricted`` (empty = restricted); the rule is in
+                ``data/peer_reviews/README.md``
 ==============  =========================================================================
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from clusterix_lib.confidentiality import read_levels
 from clusterix_lib.errors import DataFileError, location
 from clusterix_lib.rubrics import Rubric
 
@@ -66,6 +69,7 @@ RECOMMENDATION_COLUMNS = (
     "good_practices",
     "evidence",
     "illustrative",
+    "confidentiality",
 )
 _DUE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
 
@@ -80,7 +84,9 @@ def load_recommendations(path: str | Path, rubric: Rubric | None = None) -> pd.D
     Every problem raises :class:`~clusterix_lib.errors.DataFileError` naming file, line, column
     and value: a missing column, an empty required field, a duplicate id, a value outside the
     allowed lists, a dimension or evidence criterion not in ``rubric``, a malformed due date.
-    ``good_practices`` and ``evidence`` come back as lists.
+    ``good_practices`` and ``evidence`` come back as lists. The ``confidentiality`` column is
+    checked by :func:`clusterix_lib.confidentiality.read_levels` (an unknown word is an error; a
+    missing column or an empty cell counts as restricted) and kept.
 
     Examples
     --------
@@ -168,6 +174,7 @@ def load_recommendations(path: str | Path, rubric: Rubric | None = None) -> pd.D
                 f"evidence names a criterion not in rubric {rubric.id}",
                 f"use criterion ids such as {', '.join(rubric.criterion_ids[:3])}, separated by ';'",
             )
+    read_levels(table, path)
     table["good_practices"] = table["good_practices"].map(_split)
     table["evidence"] = table["evidence"].map(_split)
     table["illustrative"] = table["illustrative"].str.lower().isin(["true", "1", "yes"])

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from clusterix_lib import paths
+from clusterix_lib.confidentiality import levels_by_text, text_columns
 from clusterix_lib.errors import ParameterError
 from clusterix_lib.fileio import atomic_write_text
 from clusterix_lib.peer_review import ROUND_ROLES, ROUNDS, SCORE_COLUMNS, PeerReview, empty_scores, load_scores
@@ -418,12 +419,20 @@ def _rejection_table(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def read_score_file(
-    path: str | Path, review: PeerReview, rubric: Rubric | None = None, *, round: str | None = None
+    path: str | Path,
+    review: PeerReview,
+    rubric: Rubric | None = None,
+    *,
+    round: str | None = None,
+    text_level: str = "consortium",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read one returned form (``.xlsx``) or score table (``.csv``) without storing anything.
 
     Returns ``(rows, problems)``: the readable rows with the store's columns, and the problems
-    with the columns of :data:`REJECTION_COLUMNS`.
+    with the columns of :data:`REJECTION_COLUMNS`. Each row gets a ``confidentiality`` level:
+    ``text_level`` (default ``consortium``) when it has a comment, ``public`` when it is a score
+    alone (:func:`clusterix_lib.confidentiality.levels_by_text`; the rule of
+    ``data/peer_reviews/README.md``).
     """
     path = Path(path)
     rubric = rubric or review.rubric()
@@ -446,6 +455,7 @@ def read_score_file(
     rows["source_file"] = fr.file
     rows["source_sha256"] = fr.sha256
     rows["illustrative"] = False
+    rows["confidentiality"] = levels_by_text(rows, text_columns("scores.csv") or (), with_text=text_level)
     rows["value"] = rows["value"].astype("Int64")
     rows["na"] = rows["na"].astype(bool)
     problems = _rejection_table(fr.problems)
@@ -491,6 +501,7 @@ def ingest(
     store: str | Path | None = None,
     report: str | Path | None = None,
     replace: bool = False,
+    text_level: str = "consortium",
 ) -> IngestResult:
     """Read ``files`` and add their rows to the review's score store (see the module rules).
 
@@ -511,11 +522,14 @@ def ingest(
     replace
         A new file for a (reviewer, round) that already has scores replaces them instead of
         being a conflict.
+    text_level
+        Confidentiality level of a new row with a comment (default ``consortium``); a score
+        without a comment is ``public``. Rows already in the store keep their level.
     """
     rubric = review.rubric()
     store = Path(store) if store else review.scores_path
     report_path = rejections_path(review.id) if report is None else (Path(report) if report else None)
-    reads = [(Path(f), *read_score_file(f, review, rubric, round=round)) for f in files]
+    reads = [(Path(f), *read_score_file(f, review, rubric, round=round, text_level=text_level)) for f in files]
     done = store_files(
         reads,
         store=store,

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from clusterix_lib import nuts, profile
+from clusterix_lib.confidentiality import level_of, read_levels
 from clusterix_lib.errors import ClusterixError, DataFileError, location
 from clusterix_lib.rubrics import Rubric
 
@@ -77,8 +78,28 @@ STAT_ITEMS = {
     "S2": "Similar innovation performance (vs European region pairs)",
 }
 FEEDBACK_ITEM = ("F1", "Visitors' own rating after a study trip")
-ASSESSMENT_COLUMNS = ("gp_id", "target_region", "assessor", "criterion", "value", "na", "comment", "illustrative")
-TRANSFER_COLUMNS = ("gp_id", "target_region", "stage", "date", "action", "note", "source", "illustrative")
+ASSESSMENT_COLUMNS = (
+    "gp_id",
+    "target_region",
+    "assessor",
+    "criterion",
+    "value",
+    "na",
+    "comment",
+    "illustrative",
+    "confidentiality",
+)
+TRANSFER_COLUMNS = (
+    "gp_id",
+    "target_region",
+    "stage",
+    "date",
+    "action",
+    "note",
+    "source",
+    "illustrative",
+    "confidentiality",
+)
 #: Ratio indicators of :func:`clusterix_lib.datasets.indicators` used for innovation performance.
 INNOVATION_INDICATORS = ("gerd_pc_gdp", "berd_pc_gdp", "rd_personnel_pc_emp", "hrst_pc_act", "patents_p_mhab")
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?(-(0[1-9]|[12]\d|3[01]))?$")
@@ -367,7 +388,9 @@ def load_assessments(
     One row per (practice, target region, assessor, criterion): ``value`` on the rubric's scale,
     or ``na = true``. Every problem raises :class:`~clusterix_lib.errors.DataFileError` naming
     file, line, column and value: an unknown practice or criterion, a target region that is no
-    NUTS code or is the practice's own region, a score off the scale, a criterion scored twice.
+    NUTS code or is the practice's own region, a score off the scale, a criterion scored twice,
+    an unknown ``confidentiality`` level (kept as a column; a missing column or an empty cell
+    counts as restricted; the rule is in ``data/good_practices.md``).
     """
     from clusterix_lib.workbooks import parse_rating
 
@@ -380,6 +403,7 @@ def load_assessments(
     )
     if table is None:
         return empty.assign(value=pd.Series(dtype=float))
+    read_levels(table, path)
 
     def fail(row: int, column: str, what: str, hint: str) -> None:
         raise DataFileError(
@@ -420,7 +444,8 @@ def load_transfers(
     YYYY-MM-DD), the action-plan ``action`` it became, a ``note`` and a ``source``.
 
     A missing file gives an empty table; problems raise :class:`DataFileError` naming file, line,
-    column and value.
+    column and value (an unknown ``confidentiality`` level among them; the column is kept, and a
+    missing column or an empty cell counts as restricted).
     """
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in TRANSFER_COLUMNS})
     table = (
@@ -430,6 +455,7 @@ def load_transfers(
     )
     if table is None:
         return empty.assign(illustrative=pd.Series(dtype=bool))
+    read_levels(table, path)
 
     def fail(row: int, column: str, what: str, hint: str) -> None:
         raise DataFileError(
@@ -626,7 +652,9 @@ def trip_evidence(
     """Stages shown by the trips: ``studied`` for every practice shown to a visiting region, and
     ``interest`` where a visitor of a region marked it of interest in the feedback. With the
     ``register``, a practice shown to visitors from its own region is left out (nothing to
-    transfer). Columns ``gp_id, target_region, stage, date, evidence, illustrative``."""
+    transfer). Columns ``gp_id, target_region, stage, date, evidence, illustrative,
+    confidentiality`` (``public`` for a practice shown on a trip, the most restrictive level of
+    the feedback rows behind an ``interest``)."""
     rows = []
     for t in trips:
         for p in t.practices:
@@ -639,6 +667,7 @@ def trip_evidence(
                         "date": t.date_end,
                         "evidence": f"shown on study trip {t.id}",
                         "illustrative": t.illustrative,
+                        "confidentiality": "public",
                     }
                 )
     if feedback is not None and len(feedback):
@@ -652,9 +681,12 @@ def trip_evidence(
                     "date": "",
                     "evidence": f"{len(g)} visitor(s) interested (trip {trip} feedback)",
                     "illustrative": bool(g["illustrative"].any()),
+                    "confidentiality": level_of(g["confidentiality"]) if "confidentiality" in g else "restricted",
                 }
             )
-    out = pd.DataFrame(rows, columns=["gp_id", "target_region", "stage", "date", "evidence", "illustrative"])
+    out = pd.DataFrame(
+        rows, columns=["gp_id", "target_region", "stage", "date", "evidence", "illustrative", "confidentiality"]
+    )
     if register is not None:
         home = out["gp_id"].map(register.set_index("id")["region"])
         out = out[home != out["target_region"]].reset_index(drop=True)
@@ -665,7 +697,10 @@ def transfer_pipeline(transfers: pd.DataFrame, evidence: pd.DataFrame | None = N
     """The furthest stage of each (practice, target region), from the register and the trips.
 
     Columns ``gp_id, target_region, stage, stage_no`` (1-5) ``, date, evidence, action,
-    illustrative``; ``evidence`` lists what supports every stage recorded for the pair.
+    illustrative, confidentiality``; ``evidence`` lists what supports every stage recorded for
+    the pair; ``confidentiality`` is the most restrictive level of the rows behind the pair (a
+    row without one counts as restricted), so a table of pairs goes through
+    :func:`clusterix_lib.confidentiality.visible` while stage counts may use every pair.
 
     >>> t = pd.DataFrame({"gp_id": ["G"], "target_region": ["R"], "stage": ["adapted"], "date": ["2019"],
     ...                   "action": [""], "note": ["pilot"], "source": [""], "illustrative": [False]})
@@ -675,11 +710,27 @@ def transfer_pipeline(transfers: pd.DataFrame, evidence: pd.DataFrame | None = N
     [['G', 'adapted', 3], ['H', 'interest', 1]]
     """
     reg = transfers.assign(evidence=transfers["note"].where(transfers["note"] != "", "transfer register"))
-    parts = [reg[["gp_id", "target_region", "stage", "date", "evidence", "action", "illustrative"]]]
+    if "confidentiality" not in reg:
+        reg = reg.assign(confidentiality="")
+    parts = [reg[["gp_id", "target_region", "stage", "date", "evidence", "action", "illustrative", "confidentiality"]]]
     if evidence is not None and len(evidence):
-        parts.append(evidence.assign(action=""))
+        parts.append(
+            evidence.assign(action="")
+            if "confidentiality" in evidence
+            else evidence.assign(action="", confidentiality="")
+        )
     allrows = pd.concat(parts, ignore_index=True)
-    cols = ["gp_id", "target_region", "stage", "stage_no", "date", "evidence", "action", "illustrative"]
+    cols = [
+        "gp_id",
+        "target_region",
+        "stage",
+        "stage_no",
+        "date",
+        "evidence",
+        "action",
+        "illustrative",
+        "confidentiality",
+    ]
     if allrows.empty:
         return pd.DataFrame(columns=cols)
     allrows["stage_no"] = allrows["stage"].map({s: i + 1 for i, s in enumerate(TRANSFER_STAGES)})
@@ -689,6 +740,7 @@ def transfer_pipeline(transfers: pd.DataFrame, evidence: pd.DataFrame | None = N
     top["evidence"] = g["evidence"].agg(lambda s: "; ".join(dict.fromkeys(s)))
     top["action"] = g["action"].agg(lambda s: "; ".join(a for a in dict.fromkeys(s) if a))
     top["illustrative"] = g["illustrative"].any()
+    top["confidentiality"] = g["confidentiality"].agg(level_of)
     return top.reset_index()[cols].reset_index(drop=True)
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clusterix_lib.confidentiality import read_levels
 from clusterix_lib.errors import DataFileError, location
 
 __all__ = [
@@ -91,7 +92,10 @@ FEEDBACK_COLUMNS = (
     "source_sha256",
     "source_cell",
     "illustrative",
+    "confidentiality",
 )
+#: Columns a feedback store may lack (read as empty: a missing level counts as restricted).
+OPTIONAL_FEEDBACK_COLUMNS = ("confidentiality",)
 _TEXT = tuple(c for c in FEEDBACK_COLUMNS if c not in ("value", "na", "illustrative"))
 
 
@@ -102,6 +106,9 @@ def feedback_path(trip) -> Path:
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
+    for c in OPTIONAL_FEEDBACK_COLUMNS:
+        if c not in df:
+            df[c] = ""
     for c in _TEXT:
         df[c] = df[c].fillna("").astype(str)
     df["value"] = pd.to_numeric(df["value"], errors="raise").astype("Int64")
@@ -118,14 +125,19 @@ def empty_feedback() -> pd.DataFrame:
 def load_feedback(path: str | Path) -> pd.DataFrame:
     """Read a feedback store; a missing file is an empty table.
 
-    Raises :class:`~clusterix_lib.errors.DataFileError` for missing columns, an unknown section or
-    a value that is not a whole number.
+    The ``confidentiality`` column (see ``data/trip_feedback/README.md``: free text consortium,
+    ratings public) is checked by :func:`clusterix_lib.confidentiality.read_levels` and kept; a
+    store without it reads as empty levels, which count as restricted.
+
+    Raises :class:`~clusterix_lib.errors.DataFileError` for missing columns, an unknown section,
+    a value that is not a whole number or an unknown confidentiality level (naming file, line,
+    column and value).
     """
     path = Path(path)
     if not path.is_file():
         return empty_feedback()
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in FEEDBACK_COLUMNS if c not in raw.columns]
+    missing = [c for c in FEEDBACK_COLUMNS if c not in raw.columns and c not in OPTIONAL_FEEDBACK_COLUMNS]
     if missing:
         raise DataFileError(
             f"feedback store lacks the column(s) {', '.join(missing)}",
@@ -140,6 +152,7 @@ def load_feedback(path: str | Path) -> pd.DataFrame:
                 where=location(path, line=int(bad[0]) + 2, column=col, value=raw.at[bad[0], col]),
                 hint=f"sections: {', '.join(SECTIONS)}; values are whole numbers; fix or re-ingest the form",
             )
+    read_levels(raw, path)
     raw["value"] = raw["value"].replace("", None)
     return _typed(raw)
 

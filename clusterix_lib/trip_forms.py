@@ -29,6 +29,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from clusterix_lib import __version__, paths
+from clusterix_lib.confidentiality import levels_by_text, text_columns
 from clusterix_lib.errors import ParameterError
 from clusterix_lib.fileio import atomic_write_text
 from clusterix_lib.good_practices import THEMES
@@ -558,9 +559,16 @@ def _read_follow_ups(rd: _Reader, wb) -> None:
             )
 
 
-def read_feedback_file(path: str | Path, trip: StudyTrip) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_feedback_file(
+    path: str | Path, trip: StudyTrip, *, text_level: str = "consortium"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read one returned form without storing anything: ``(rows, problems)`` with the columns of
-    :data:`~clusterix_lib.trip_feedback.FEEDBACK_COLUMNS` and :data:`REJECTION_COLUMNS`."""
+    :data:`~clusterix_lib.trip_feedback.FEEDBACK_COLUMNS` and :data:`REJECTION_COLUMNS`.
+
+    Each row gets a ``confidentiality`` level: ``text_level`` (default ``consortium``) for an
+    answer in the participant's own words (insight, transfer idea, follow-up), ``public`` for a
+    rating (:func:`clusterix_lib.confidentiality.levels_by_text`; ``data/trip_feedback/README.md``).
+    """
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"file not found: {path}", hint="check the path of the returned form")
@@ -575,6 +583,7 @@ def read_feedback_file(path: str | Path, trip: StudyTrip) -> tuple[pd.DataFrame,
     rows["source_file"] = fr.file
     rows["source_sha256"] = fr.sha256
     rows["illustrative"] = False
+    rows["confidentiality"] = levels_by_text(rows, text_columns("feedback.csv") or (), with_text=text_level)
     rows["value"] = pd.to_numeric(rows["value"]).astype("Int64")
     rows["na"] = rows["na"].astype(bool)
     return rows, rejection_table(fr.problems, REJECTION_COLUMNS)
@@ -689,6 +698,7 @@ def ingest_feedback(
     store: str | Path | None = None,
     report: str | Path | None = None,
     replace: bool = False,
+    text_level: str = "consortium",
 ) -> FeedbackIngestResult:
     """Read returned forms and add their answers to the trip's feedback store (module rules).
 
@@ -706,10 +716,13 @@ def ingest_feedback(
     replace
         A new form from a participant already in the store replaces their answers instead of
         being a conflict.
+    text_level
+        Confidentiality level of a new answer in the participant's own words (default
+        ``consortium``); ratings are ``public``. Rows already in the store keep their level.
     """
     store = Path(store) if store else feedback_path(trip)
     report_path = rejections_path(trip.id) if report is None else (Path(report) if report else None)
-    reads = [(Path(f), *read_feedback_file(f, trip)) for f in files]
+    reads = [(Path(f), *read_feedback_file(f, trip, text_level=text_level)) for f in files]
     done = store_files(
         reads,
         store=store,
