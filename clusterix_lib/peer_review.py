@@ -557,7 +557,6 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     if "confidentiality" not in df:
         df["confidentiality"] = ""
     df["confidentiality"] = df["confidentiality"].fillna("").astype(str)
-    )
     df["value"] = pd.to_numeric(df["value"], errors="raise").astype("Int64")
 
     def boolean(s: pd.Series) -> pd.Series:
