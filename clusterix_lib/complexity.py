@@ -130,6 +130,7 @@ __all__ = [
     "reflections_arrays",
     "rpop",
     "rpop_array",
+    "warn_log_supermodularity",
 ]
 
 Presence = Literal["rca", "rpop", "either", "manual"]
@@ -470,10 +471,13 @@ class _Stage:
             names["loc"]: cube.locs.take(l_codes),
             names["prod"]: cube.prods.take(p_codes),
         }
+        shape = (t_n, l_n, p_n)
         for key, arr in arrays.items():
-            if isinstance(arr, tuple):
+            if isinstance(arr, tuple):  # broadcast (a contiguous copy) rather than gather by codes
                 kind, arr = arr
-                frame[key] = np.asarray(arr)[t_codes, l_codes if kind == "loc" else p_codes]
+                arr = np.asarray(arr)
+                arr = arr[:, :, None] if kind == "loc" else arr[:, None, :]
+                frame[key] = np.broadcast_to(arr, shape).reshape(-1)
             else:
                 frame[key] = np.asarray(arr).reshape(-1)
         return self._drop_time(pd.DataFrame(frame, copy=False))
@@ -745,6 +749,23 @@ class Complexity:
         """One row per (time, prod): ``ubiquity, pci``."""
         return self.stage.long_by_sector(ubiquity=self.ubiquity.astype(np.int64), pci=self.pci)
 
+    def log_supermodularity(self, *, threads: int | None = None) -> pd.DataFrame:
+        """Per period, the share of log-supermodular inequalities in the ECI/PCI order, exactly.
+
+        On the RCA levels (RPOP for ``presence="rpop"``, :math:`M` for ``"manual"``), as
+        py-ecomplexity's check; see :mod:`clusterix_lib.supermodularity`. Columns: time (unless
+        the input had none), ``share``, ``pairs`` (inequalities compared), ``below`` (share < 0.8).
+        """
+        from clusterix_lib import supermodularity
+
+        st = self.stage
+        matrix = st.rca if st.rca is not None and st.presence != "rpop" else st.rpop if st.rpop is not None else st.m
+        share, pairs = supermodularity.log_supermodularity_arrays(matrix, self.eci, self.pci, threads=threads)
+        frame = pd.DataFrame(
+            {st.cube.names["time"]: st.cube.times, "share": share, "pairs": pairs, "below": ~(share >= supermodularity.THRESHOLD)}
+        )
+        return st._drop_time(frame)
+
     def proximity_table(self) -> pd.DataFrame:
         """Every ordered sector pair per period: ``time, {prod}_1, {prod}_2, proximity``."""
         if self.proximity is None:
@@ -953,13 +974,17 @@ def ecomplexity_table(
     missing: Literal["error", "zero"] = "error",
     duplicates: Literal["error", "sum"] = "error",
     source: str = "the input table",
+    check_logsupermodularity: bool = False,
 ) -> pd.DataFrame:
     """py-ecomplexity-compatible output: one row per (time, loc, prod) of the full rectangle.
 
     Columns: the input value, ``rca`` (NaN with ``presence="manual"``), ``rpop`` (with a
     population), ``mcp, diversity, ubiquity, eci, pci, density, distance, coi, cog`` -- the names
     and meanings of py-ecomplexity / Stata ``ecomplexity``. The defaults reproduce Stata's outputs;
-    ``sd="ddof0", diagonal=True`` reproduce py-ecomplexity's. Parameters as :func:`compute`.
+    ``sd="ddof0", diagonal=True`` reproduce py-ecomplexity's. Parameters as :func:`compute`;
+    ``check_logsupermodularity=True`` also runs py-ecomplexity's default check -- exactly, see
+    :meth:`Complexity.log_supermodularity` -- and warns (:class:`~clusterix_lib.cube.DataWarning`)
+    naming the periods where less than 80 % of the inequalities hold.
 
     Examples
     --------
@@ -972,7 +997,7 @@ def ecomplexity_table(
     1       A       y    1          2         2  1.234  0.694
     2       A       z    0          2         2  1.234 -1.054
     """
-    return compute(
+    res = compute(
         data,
         **_common(time, loc, prod, value),
         presence=presence,
@@ -992,7 +1017,29 @@ def ecomplexity_table(
         missing=missing,
         duplicates=duplicates,
         source=source,
-    ).table()
+    )
+    if check_logsupermodularity:
+        warn_log_supermodularity(res)
+    return res.table()
+
+
+def warn_log_supermodularity(res: Complexity) -> pd.DataFrame:
+    """Run :meth:`Complexity.log_supermodularity` and warn about the periods below the 80 % bar."""
+    lsm = res.log_supermodularity()
+    low = lsm[lsm["below"]]
+    if len(low):
+        names = res.cube.names
+        where = (
+            [f"{t}: {v:.1%}" for t, v in zip(low[names["time"]], low["share"], strict=True)]
+            if res.stage.has_time
+            else [f"{v:.1%}" for v in low["share"]]
+        )
+        _warn(
+            f"{res.stage.source}: the matrix is not log-supermodular in the ECI/PCI order -- share of the "
+            f"inequalities that hold {_listing(where)} (below 80 %): the ECI and PCI may not rank the "
+            "locations and sectors by what the data show (see clusterix_lib.supermodularity)"
+        )
+    return lsm
 
 
 def proximity_table(

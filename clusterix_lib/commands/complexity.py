@@ -75,6 +75,7 @@ def _cmd_complexity(args) -> int:
             duplicates=args.duplicates,
             source=f"file {args.input}",
         )
+        lsm = complexity.warn_log_supermodularity(res) if args.log_supermodularity else None
         table = res.table()
         prox = res.proximity_table() if args.proximity else None
     for w in caught:
@@ -82,6 +83,10 @@ def _cmd_complexity(args) -> int:
     out = write_csv_deterministic(table, args.output)
     t_n, l_n, p_n = res.cube.shape
     print(f"wrote {out} ({len(table)} rows: {t_n} period(s) x {l_n} locations x {p_n} sectors)")
+    if lsm is not None:
+        for row in lsm.itertuples(index=False):
+            label = f"{row[0]}: " if res.stage.has_time else ""
+            print(f"log-supermodularity {label}{row.share:.2%} of {row.pairs:,} inequalities hold")
     if prox is not None:
         out_p = write_csv_deterministic(prox, args.proximity)
         print(f"wrote {out_p} ({len(prox)} sector pairs)")
@@ -134,6 +139,12 @@ def register(subparsers) -> None:
     )
     g.add_argument(
         "--missing", choices=["error", "zero"], default="error", help="empty values: error (default) or zero"
+    )
+    g.add_argument(
+        "--log-supermodularity",
+        action="store_true",
+        help="also check, exactly, that the matrix is log-supermodular in the ECI/PCI order (py-ecomplexity's "
+        "default check): prints the share per period, warns below 80%%",
     )
     g.add_argument(
         "--duplicates", choices=["error", "sum"], default="error", help="repeated rows: error (default) or sum"
