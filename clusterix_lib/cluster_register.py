@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from clusterix_lib import nuts, paths
-from clusterix_lib.competences import nace_divisions
+from clusterix_lib.competences import nace_divisions, prime_nace_codes
 from clusterix_lib.errors import ClusterixError, DataFileError, ParameterError, location
 from clusterix_lib.fileio import read_text_csv
 
@@ -83,6 +83,7 @@ def load_clusters(path: str | Path | None = None, *, regions: pd.DataFrame | Non
     bad = table.index[~table["label"].isin(LABELS)]
     if len(bad):
         fail(bad[0], "label", "unknown label", "use bronze, silver, gold, or leave it empty")
+    prime_nace_codes(table["nace_codes"])
     table["divisions"] = [nace_divisions(v, where=location(path, line=i + 2, column="nace_codes"))
                           for i, v in enumerate(table["nace_codes"])]
     table["members_total"] = table[member_cols].sum(axis=1)

@@ -38,6 +38,7 @@ __all__ = [
     "declared_divisions",
     "load_declared_competences",
     "nace_divisions",
+    "prime_nace_codes",
     "research_competences",
     "statistical_competences",
 ]
@@ -75,19 +76,41 @@ def nace_divisions(text: str, *, where: str = "") -> list[str]:
     return list(divisions)
 
 
+#: code -> divisions it covers (None: not a NACE code); filled by :func:`prime_nace_codes`
+_CODE_DIVISIONS: dict[str, tuple[str, ...] | None] = {}
+
+
+def prime_nace_codes(lists) -> None:
+    """Parse every code of many ``;``-separated lists in one pass (a register's whole column).
+
+    :func:`~clusterix_lib.nace.parse_nace_codes` costs about the same for one code as for a
+    hundred, so a loader calls this once before :func:`nace_divisions` on each row.
+    """
+    codes = {c.strip() for text in lists for c in str(text).split(";") if c.strip()} - _CODE_DIVISIONS.keys()
+    if not codes:
+        return
+    parsed = parse_nace_codes(sorted(codes))
+    table = load_nace()
+    divisions = table[table["level"] == "division"]
+    by_section = divisions.groupby("section")["code"].agg(tuple).to_dict()
+    for r in parsed.itertuples():
+        _CODE_DIVISIONS[r.code] = (
+            None if r.level is None or r.level != r.level  # None or NaN: not recognised
+            else by_section.get(r.section, ()) if r.level == "section"
+            else (r.division,)
+        )
+
+
 @functools.lru_cache(maxsize=4096)
 def _divisions_of(codes: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     """Divisions covered by ``codes`` and the first unknown code (cached: registers repeat code lists)."""
-    parsed = parse_nace_codes(list(codes))
-    bad = parsed.loc[parsed["level"].isna(), "code"].tolist()
-    if bad:
-        return (), bad[0]
-    table = load_nace()
-    divisions = table[table["level"] == "division"]
+    prime_nace_codes(codes)
     out: list[str] = []
-    for r in parsed.itertuples():
-        out += divisions.loc[divisions["section"] == r.section, "code"].tolist() if r.level == "section" \
-            else [r.division]
+    for code in codes:  # the handful of codes of one list
+        divs = _CODE_DIVISIONS[code]
+        if divs is None:
+            return (), code
+        out += divs
     return tuple(sorted(dict.fromkeys(out))), None
 
 
@@ -123,6 +146,7 @@ def load_declared_competences(path: str | Path | None = None, *, regions: pd.Dat
         except ClusterixError as exc:
             fail(row, "region", exc.what, exc.hint or "use a NUTS 2021 code")
     table["region"] = codes
+    prime_nace_codes(table["nace_codes"])
     table["divisions"] = [nace_divisions(v, where=location(path, line=i + 2, column="nace_codes"))
                           for i, v in enumerate(table["nace_codes"])]
     table["illustrative"] = table["illustrative"].str.lower().isin(["yes", "true", "1", "y"])
