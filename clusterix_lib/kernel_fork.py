@@ -321,7 +321,10 @@ def __getattr__(name: str) -> Any:  # the classes import jupyter_client: build t
 def _warm_geometry() -> None:
     from clusterix_lib import datasets, plotting
 
-    plotting.load_geometry(datasets.geometry_path())
+    path = datasets.geometry_path()
+    plotting.load_geometry(path)
+    for level in (1, 2, 3):  # the regional profile's map background per NUTS level
+        plotting.map_background(path, level)
 
 
 def notebook_imports(folder: str | Path | None = None) -> list[str]:

@@ -80,22 +80,66 @@ def load_geometry(geometry: str | Path):
     return _read_geometry(str(p.resolve()), st.st_mtime_ns, st.st_size)
 
 
+#: The map's window (longitude, latitude) and the vertical stretch that keeps Europe's shape
+MAP_EXTENT = (-12.0, 35.0, 34.0, 71.5)
+MAP_ASPECT = 1.6
+#: Pixels per degree of longitude of the cached background (the figure shows about 11)
+_MAP_PX_PER_DEG = 16
+
+
+@functools.lru_cache(maxsize=8)
+def _map_background(path: str, mtime_ns: int, size: int, level: int):
+    """Every region of ``level`` (muted) and the country borders, drawn once as an RGBA image.
+
+    Every report's map shares this layer; only the highlighted regions are drawn per report.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    gdf = load_geometry(path)
+    x0, x1, y0, y1 = MAP_EXTENT
+    width = round((x1 - x0) * _MAP_PX_PER_DEG)
+    height = round((y1 - y0) * MAP_ASPECT * _MAP_PX_PER_DEG)
+    fig = Figure(figsize=(width / 100, height / 100), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    gdf[gdf["LEVL_CODE"] == level].plot(ax=ax, color=MUTED, edgecolor="white", linewidth=0.3)
+    gdf[gdf["LEVL_CODE"] == 0].boundary.plot(ax=ax, color="#8a8f98", linewidth=0.6)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("auto")
+    ax.set_axis_off()
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba()).copy()
+    image.setflags(write=False)
+    return image
+
+
+def map_background(geometry: str | Path, level: int):
+    """The cached background of :func:`plot_region_map` (read-only RGBA array)."""
+    p = Path(geometry)
+    st = p.stat()
+    return _map_background(str(p.resolve()), st.st_mtime_ns, st.st_size, int(level))
+
+
 def plot_region_map(codes: list[str], geometry: str | Path, *, level: int, title: str = "") -> Figure:
     """Europe at NUTS ``level`` with the regions in ``codes`` highlighted.
 
-    ``geometry`` is the simplified GeoJSON from ``data/`` (all levels in one file).
+    ``geometry`` is the simplified GeoJSON from ``data/`` (all levels in one file). The regions
+    that are not highlighted and the borders come from one cached image per level
+    (:func:`map_background`); the highlighted regions are drawn over it.
     """
     gdf = load_geometry(geometry)
-    countries = gdf[gdf["LEVL_CODE"] == 0]
     layer = gdf[gdf["LEVL_CODE"] == level]
     fig, ax = plt.subplots(figsize=(7, 6.5), layout="constrained")
-    layer.plot(ax=ax, color=MUTED, edgecolor="white", linewidth=0.2)
-    countries.boundary.plot(ax=ax, color="#8a8f98", linewidth=0.4)
+    x0, x1, y0, y1 = MAP_EXTENT
+    ax.imshow(map_background(geometry, level), extent=MAP_EXTENT, interpolation="antialiased", zorder=0)
     chosen = layer[layer["NUTS_ID"].isin(codes)]
-    chosen.plot(ax=ax, color=HIGHLIGHT, edgecolor="#7b241c", linewidth=0.6)
-    ax.set_xlim(-12, 35)
-    ax.set_ylim(34, 71.5)
-    ax.set_aspect(1.6)
+    if len(chosen):
+        chosen.plot(ax=ax, color=HIGHLIGHT, edgecolor="#7b241c", linewidth=0.6, zorder=1)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect(MAP_ASPECT)
     ax.set_axis_off()
     if title:
         ax.set_title(title, loc="left", fontsize=11)
