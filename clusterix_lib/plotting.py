@@ -12,6 +12,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path as MplPath
 
 HIGHLIGHT = "#c0392b"
 BASE = "#2c6e9b"
@@ -122,6 +124,19 @@ def map_background(geometry: str | Path, level: int):
     return _map_background(str(p.resolve()), st.st_mtime_ns, st.st_size, int(level))
 
 
+def _polygon_path(geometries) -> MplPath:
+    """One compound path of (multi)polygons, rings oriented so that holes stay empty."""
+    import numpy as np
+    from shapely.geometry.polygon import orient
+
+    rings = []
+    for geom in geometries:
+        for poly in getattr(geom, "geoms", [geom]):
+            poly = orient(poly, sign=1.0)  # exterior counter-clockwise, holes clockwise
+            rings += [MplPath(np.asarray(r.coords)[:, :2], closed=True) for r in (poly.exterior, *poly.interiors)]
+    return MplPath.make_compound_path(*rings)
+
+
 def plot_region_map(codes: list[str], geometry: str | Path, *, level: int, title: str = "") -> Figure:
     """Europe at NUTS ``level`` with the regions in ``codes`` highlighted.
 
@@ -135,8 +150,10 @@ def plot_region_map(codes: list[str], geometry: str | Path, *, level: int, title
     x0, x1, y0, y1 = MAP_EXTENT
     ax.imshow(map_background(geometry, level), extent=MAP_EXTENT, interpolation="antialiased", zorder=0)
     chosen = layer[layer["NUTS_ID"].isin(codes)]
-    if len(chosen):
-        chosen.plot(ax=ax, color=HIGHLIGHT, edgecolor="#7b241c", linewidth=0.6, zorder=1)
+    if len(chosen):  # one patch, drawn directly: GeoDataFrame.plot would redraw the whole figure
+        ax.add_patch(
+            PathPatch(_polygon_path(chosen.geometry), facecolor=HIGHLIGHT, edgecolor="#7b241c", linewidth=0.6, zorder=1)
+        )
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect(MAP_ASPECT)

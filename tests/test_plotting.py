@@ -32,10 +32,10 @@ def test_highlighted_region_is_drawn_over_the_background(geometry):
     fig = plotting.plot_region_map(["PL91"], geometry, level=2, title="PL91")
     ax = fig.axes[0]
     assert len(ax.images) == 1
-    highlighted = [c for c in ax.collections if np.allclose(c.get_facecolor()[0][:3], matplotlib.colors.to_rgb(plotting.HIGHLIGHT))]
+    highlighted = [p for p in ax.patches if np.allclose(p.get_facecolor()[:3], matplotlib.colors.to_rgb(plotting.HIGHLIGHT))]
     assert len(highlighted) == 1
     assert ax.get_title(loc="left") == "PL91"
     plt.close(fig)
     fig = plotting.plot_region_map(["XX99"], geometry, level=2)  # an unknown code: the background alone
-    assert len(fig.axes[0].images) == 1 and not fig.axes[0].collections
+    assert len(fig.axes[0].images) == 1 and not fig.axes[0].patches
     plt.close(fig)
