@@ -74,7 +74,7 @@ def comparison_panel(employment: pd.DataFrame, territory: nuts.Territory) -> pd.
     """
     cols = ["year", "geo", "nace_r2", "value"]
     nuts2 = employment.loc[employment["geo"].str.len() == 4, cols]
-    if panel_code(territory) in set(nuts2["geo"]):
+    if (nuts2["geo"] == panel_code(territory)).any():
         return nuts2.reset_index(drop=True)
     own = profile.territory_series(employment, territory, by=["year", "nace_r2"]).assign(geo=territory.code)
     return pd.concat([nuts2, own[cols]], ignore_index=True)
