@@ -191,3 +191,199 @@ def test_secret_strings_and_find_leaks(tmp_path):
     assert find_leaks([page], secrets) == ["r.html shows the non-public record comments.csv, line 4, column comment"]
     page.write_text("<td>" + MARKERS["public"] + "</td>", encoding="utf-8")
     assert find_leaks([page], secrets) == []
+
+
+# --------------------------------------------------------------------------------------
+# The consortium's real record files: loaders, the level rules, and builds of the reports
+# --------------------------------------------------------------------------------------
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _loaders():
+    from clusterix_lib import collaboration, monitoring, recommendations, transferability, trip_feedback
+    from clusterix_lib import good_practices as gp
+    from clusterix_lib import peer_review as pr
+    from clusterix_lib.rubrics import load_rubric
+
+    def register():
+        return gp.load_good_practices()
+
+    return {
+        "peer_reviews/AT12-2017/scores.csv": pr.load_scores,
+        "peer_reviews/AT12-2017/recommendations.csv": recommendations.load_recommendations,
+        "trip_feedback/AT12-2017-09/feedback.csv": trip_feedback.load_feedback,
+        "gp_transfers.csv": lambda p: transferability.load_transfers(p, register()),
+        "gp_assessments.csv": lambda p: transferability.load_assessments(
+            p, register(), load_rubric("gp_transferability")
+        ),
+        "monitoring/action_status.csv": lambda p: monitoring.load_monitoring(p.parent).status,
+        "collaborations_clusterix2.csv": lambda p: collaboration.load_programme_records(p).projects,
+    }
+
+
+LOADED = list(_loaders())
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    """The data file ``name`` (with its folder, for the monitoring files) copied under tmp_path."""
+    import shutil
+
+    src = DATA / name
+    if name.startswith("monitoring/"):
+        shutil.copytree(src.parent, tmp_path / "monitoring")
+        return tmp_path / name
+    dst = tmp_path / src.name
+    shutil.copy(src, dst)
+    return dst
+
+
+@pytest.mark.parametrize("name", LOADED)
+def test_loaders_keep_the_level_and_reject_an_unknown_word(name, tmp_path):
+    load = _loaders()[name]
+    path = _copy(name, tmp_path)
+    table = load(path)
+    assert set(table["confidentiality"]) <= set(LEVELS)  # kept, every row classified
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw.loc[3, "confidentiality"] = "Secret"
+    raw.loc[1, "confidentiality"] = ""  # empty: allowed, counts as restricted
+    raw.to_csv(path, index=False)
+    with pytest.raises(ClusterixError) as info:
+        load(path)
+    msg = str(info.value)
+    assert path.name in msg and "line 5" in msg and "column 'confidentiality'" in msg and "value 'Secret'" in msg
+    assert "public, consortium or restricted" in msg  # what to do
+    raw.loc[3, "confidentiality"] = " Public "
+    raw.to_csv(path, index=False)
+    levels = load(path)["confidentiality"]
+    if name != "collaborations_clusterix2.csv":  # there: one level per partnership
+        assert levels.iloc[1] == "" and levels.iloc[3] == "public"
+        assert visible(load(path), "public", where=name)["confidentiality"].eq("public").all()
+
+
+def test_a_store_without_the_column_counts_as_restricted(tmp_path):
+    from clusterix_lib import peer_review as pr
+
+    path = tmp_path / "scores.csv"
+    pd.read_csv(DATA / "peer_reviews/AT12-2017/scores.csv", dtype=str).drop(columns="confidentiality").to_csv(
+        path, index=False
+    )
+    scores = pr.load_scores(path)
+    assert (scores["confidentiality"] == "").all() and visible(scores, "public").empty
+
+
+def _read(name: str) -> pd.DataFrame:
+    return pd.read_csv(DATA / name, dtype=str, keep_default_na=False)
+
+
+ACCEPTED = ["accepted", "partially", "to study"]
+
+
+@pytest.mark.parametrize(
+    "pattern, rule",
+    [
+        ("peer_reviews/*/scores.csv", lambda t: t["comment"].str.strip() != ""),
+        (
+            "peer_reviews/*/recommendations.csv",
+            lambda t: ~t["host_response"].isin(["accepted", "partially", "to study"]),
+        ),
+        ("gp_assessments.csv", lambda t: t["comment"].str.strip() != ""),
+        ("gp_transfers.csv", lambda t: ~t["source"].str.contains("http")),
+        ("trip_feedback/*/feedback.csv", lambda t: t["text"].str.strip() != ""),
+        ("monitoring/action_status.csv", lambda t: t["deviation_reason"].str.strip() != ""),
+        ("collaborations_*.csv", lambda t: pd.Series(True, index=t.index)),
+    ],
+)
+def test_the_documented_rule_of_each_record_file(pattern, rule):
+    """The level of every row follows the rule written in the folder's README (consortium where the
+    rule says so, public otherwise)."""
+    files = sorted(DATA.glob(pattern))
+    assert files
+    for f in files:
+        t = _read(str(f.relative_to(DATA)))
+        expected = rule(t).map({True: "consortium", False: "public"})
+        assert t["confidentiality"].tolist() == expected.tolist(), f
+
+
+def test_ingestion_gives_free_text_the_consortium_level():
+    from clusterix_lib.confidentiality import levels_by_text, text_columns
+
+    rows = pd.DataFrame({"value": [3, 4, None], "comment": ["", "Too many priorities.", "  "]})
+    assert levels_by_text(rows, text_columns("scores.csv")).tolist() == ["public", "consortium", "public"]
+    assert levels_by_text(rows, ["comment"], with_text="restricted").tolist()[1] == "restricted"
+    with pytest.raises(ParameterError):
+        levels_by_text(rows, ["comment"], with_text="internal")
+
+
+def test_redact_keeps_the_numbers_and_empties_the_hidden_text(monkeypatch):
+    from clusterix_lib.confidentiality import redact, shown
+
+    monkeypatch.delenv(confidentiality.ENV_VAR, raising=False)
+    df = pd.DataFrame(
+        {
+            "value": [1, 2, 3, 4],
+            "comment": ["open", "partners", "", "team"],
+            "confidentiality": ["public", "consortium", "consortium", "restricted"],
+        }
+    )
+    out, n, note = redact(df, ["comment"], "reviewer comment")
+    assert out["value"].tolist() == [1, 2, 3, 4] and out["comment"].tolist() == ["open", "", "", ""]
+    assert (
+        n == 2
+        and note == "2 reviewer comments are for the consortium or restricted and not shown in this public build."
+    )
+    assert df["comment"].tolist()[1] == "partners"  # the input is not changed
+    monkeypatch.setenv(confidentiality.ENV_VAR, "restricted")
+    out, n, note = redact(df, ["comment"], "reviewer comment")
+    assert out["comment"].tolist() == df["comment"].tolist() and (n, note) == (0, "")
+    monkeypatch.setenv(confidentiality.ENV_VAR, "consortium")
+    rows, n, note = shown(df, "record")
+    assert rows["value"].tolist() == [1, 2, 3] and n == 1
+    assert note == "1 record is restricted to the people who wrote it and not shown in this consortium build."
+
+
+REAL_REPORTS = [
+    ("peer_review", "AT12", {"review": "AT12-2017"}),
+    ("good_practice", "AT12", {}),
+    ("trip_lessons", "AT12", {"trip": "AT12-2017-09"}),
+]
+
+
+@pytest.fixture(scope="module")
+def real_builds(tmp_path_factory):
+    """The reports of the default data that show consortium records, built public and consortium."""
+    base = tmp_path_factory.mktemp("real")
+    out = {}
+    for level in ("public", "consortium"):
+        jobs = [
+            ReportJob(
+                Path(__file__).resolve().parents[1] / "notebooks" / f"{nb}.ipynb",
+                {"region": region, **params},
+                base / level / region / nb,
+                f"{nb} {region}",
+                region,
+            )
+            for nb, region, params in REAL_REPORTS
+        ]
+        out[level] = run_batch(jobs, workers=3, timeout=300, progress=False, level=level)
+    return out
+
+
+def _built_files(outcome) -> list[Path]:
+    stem = outcome.html.with_suffix("")
+    return [p for p in stem.parent.rglob("*") if p.is_file() and p.name.startswith(stem.name)]
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("report", [r[0] for r in REAL_REPORTS])
+def test_real_reports_show_consortium_texts_only_in_a_consortium_build(real_builds, report):
+    secrets = secret_strings("public")
+    assert any("scores.csv" in v for v in secrets.values()) and any("feedback.csv" in v for v in secrets.values())
+    i = [r[0] for r in REAL_REPORTS].index(report)
+    public, consortium = real_builds["public"][i], real_builds["consortium"][i]
+    assert public.ok and consortium.ok, (public.error, consortium.error)
+    assert find_leaks(_built_files(public), secrets) == []
+    assert "for the consortium only and not shown in this public build" in public.html.read_text(encoding="utf-8")
+    # the same report at the consortium level shows them: the search above can fail
+    assert find_leaks([consortium.html], secrets), f"{report}: no consortium text in the consortium build"
+    assert "not shown in this" not in consortium.html.read_text(encoding="utf-8")

@@ -78,9 +78,9 @@ role = "rapporteur"
 partner = 7
 """
 RECS = """\
-id,dimension,text,priority,horizon,agreement,host_response,owner,due,good_practices,evidence
-R1,Cooperation,Open a cross-sector call,high,<=12 m,unanimous,accepted,Programme manager,2025-01,GP-X-1,M7
-R2,Learning,Agree outcome indicators,medium,>12 m,majority,,,,,M9
+id,dimension,text,priority,horizon,agreement,host_response,owner,due,good_practices,evidence,confidentiality
+R1,Cooperation,Open a cross-sector call,high,<=12 m,unanimous,accepted,Programme manager,2025-01,GP-X-1,M7,public
+R2,Learning,Agree outcome indicators,medium,>12 m,majority,,,,,M9,consortium
 """
 
 
@@ -161,6 +161,7 @@ def test_round_trip_records_match_independent_computation(built):
     lo, hi = rec["alpha_ci"]
     assert lo <= rec["alpha"] <= hi and rec["alpha_n_boot"] == 2000 and rec["alpha_seed"] == 20160401
     assert rec["n_na"] == 2 and rec["n_recommendations"] == 2 and rec["n_todo"] == 1
+    assert rec["n_hidden_recommendations"] == 1  # R2 (no host response yet) is for the consortium only
     assert rec["illustrative"] is False and rec["good_practice_register"] is False
 
 
@@ -168,7 +169,10 @@ def test_round_trip_html(built):
     html = built["DK03-RT"].html.read_text(encoding="utf-8")
     assert "Illustrative data" not in html  # real (test) data: no note
     assert "Round-trip review of a cluster programme" in html and "Reviewer D" in html
-    assert "P4 on M1: evidence seen" in html  # the comments typed into the forms
+    # the comments typed into the forms were ingested as consortium records: a public build
+    # counts their scores but shows no comment, and says so
+    assert "P4 on M1: evidence seen" not in html
+    assert "reviewer comments are for the consortium only and not shown in this public build" in html
     assert "GP-X-1" in html and "register is not available yet" in html
     assert html.count('src="data:image/png;base64,') == 2  # spider chart and spread chart
 
