@@ -65,7 +65,15 @@ def _cmd_ingest(args) -> int:
     from clusterix_lib.review_ingest import ingest
 
     review = _review(args)
-    result = ingest(review, args.files, round=args.round, store=args.store, report=args.report, replace=args.replace)
+    result = ingest(
+        review,
+        args.files,
+        round=args.round,
+        store=args.store,
+        report=args.report,
+        replace=args.replace,
+        text_level=args.comment_level,
+    )
     print(result.files.drop(columns=["reviewers", "rounds"]).to_string(index=False))
     print(f"store: {result.store} ({len(result.scores)} rows, {len(result.accepted)} added)")
     if result.ok:
@@ -107,6 +115,8 @@ def _cmd_summary(args) -> int:
 
 def register(subparsers) -> None:
     """Add ``clusterix peer-review`` and its actions."""
+    from clusterix_lib.confidentiality import LEVELS
+
     p = subparsers.add_parser(
         "peer-review",
         help="peer reviews: reviewer forms, ingestion of returned forms, agreement",
@@ -174,6 +184,12 @@ def register(subparsers) -> None:
         action="store_true",
         help="a new file for a reviewer and round that already has "
         "scores replaces them (otherwise: conflict, not merged)",
+    )
+    ig.add_argument(
+        "--comment-level",
+        choices=LEVELS,
+        default="consortium",
+        help="confidentiality level of a new row with a comment (default consortium; a score alone is public)",
     )
     ig.add_argument("--show", type=int, default=20, help="rejections printed (default 20; all are in the report)")
     ig.set_defaults(func=_cmd_ingest)

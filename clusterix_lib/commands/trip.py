@@ -82,7 +82,9 @@ def _cmd_ingest(args) -> int:
     from clusterix_lib.trip_forms import ingest_feedback
 
     trip = _trip(args)
-    result = ingest_feedback(trip, args.files, store=args.store, report=args.report, replace=args.replace)
+    result = ingest_feedback(
+        trip, args.files, store=args.store, report=args.report, replace=args.replace, text_level=args.text_level
+    )
     print(result.files.to_string(index=False))
     print(f"store: {result.store} ({len(result.feedback)} rows, {len(result.accepted)} added)")
     if result.ok:
@@ -94,6 +96,8 @@ def _cmd_ingest(args) -> int:
 
 def register(subparsers) -> None:
     """Add ``clusterix trip`` and its actions."""
+    from clusterix_lib.confidentiality import LEVELS
+
     p = subparsers.add_parser(
         "trip",
         help="study trips: briefing packs, feedback forms, lessons-learnt reports",
@@ -134,5 +138,12 @@ def register(subparsers) -> None:
         "--replace",
         action="store_true",
         help="a new form from a participant who already has feedback replaces it (otherwise: conflict, not merged)",
+    )
+    ig.add_argument(
+        "--text-level",
+        choices=LEVELS,
+        default="consortium",
+        help="confidentiality level of a new answer in the participant's own words (default consortium; "
+        "ratings are public)",
     )
     ig.add_argument("--show", type=int, default=20, help="rejections printed (default 20; all are in the report)")
