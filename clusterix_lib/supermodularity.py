@@ -62,37 +62,35 @@ def _order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _inversions(r: np.ndarray, n_valid: np.ndarray) -> np.ndarray:
     """Per row of ``r`` ``(C, L)``: pairs ``i' < i < n_valid[row]`` with ``r[i'] > r[i]``.
 
-    Each row's values become ordinal ranks (a stable sort: of equal values the earlier gets the
-    lower rank, so it never counts as greater). One bitset of the ranks seen so far per row; at
-    position ``i`` the count is the popcount of the bits above ``i``'s rank. The loop runs over the
-    ``L`` positions, every row at once, on ``ceil(L / 64)`` words per row. Rows past
-    ``n_valid`` are inserted but never counted (they come last).
+    A stable sort gives each row's order (of equal values the earlier position comes first, so
+    it never counts as greater). The elements are then taken from the largest down, every row
+    at once, with one bitset per row of the positions taken so far: an element's count is the
+    popcount of the taken positions before its own. ``ceil(L / 64)`` words per row; positions
+    from ``n_valid`` on (left-out locations, placed last) are taken but never counted.
     """
     c, n = r.shape
     # r >= 0 (+0.0, never -0.0): its IEEE-754 bits order as int64 exactly as the floats do, and
     # numpy's stable sort runs faster on integers
     order = np.argsort(r.view(np.int64), axis=1, kind="stable")
-    ranks = np.empty((n, c), dtype=np.int64)  # (L, C): the loop takes one position at a time
-    np.put_along_axis(ranks.T, order, np.broadcast_to(np.arange(n), (c, n)), axis=1)
+    order = order.astype(np.int16 if n < 2**15 else np.int64).T.copy()  # (L, C): one rank at a time
     words = (n + 63) // 64
     bit = np.arange(words * 64, dtype=np.uint64)
-    above = (bit[None, :] > np.arange(n, dtype=np.uint64)[:, None]).reshape(n, words, 64)
-    above = np.bitwise_or.reduce(above.astype(np.uint64) << bit[:64], axis=2).T.copy()  # (words, n): ranks > v
-    seen = np.zeros((words, c), dtype=np.uint64)  # word-major: each word of every row contiguous
-    flat = seen.reshape(-1)
+    before = (bit[None, :] < np.arange(n, dtype=np.uint64)[:, None]).reshape(n, words, 64)
+    before = np.bitwise_or.reduce(before.astype(np.uint64) << bit[:64], axis=2).T.copy()  # (words, n): positions < p
+    taken = np.zeros((words, c), dtype=np.uint64)  # word-major: each word of every row contiguous
+    flat = taken.reshape(-1)
     cols = np.arange(c, dtype=np.int64)
     one = np.uint64(1)
     count = np.zeros(c, dtype=np.int64)
     hits = np.empty((words, c), dtype=np.uint64)
-    for i in range(n):
-        rank = ranks[i]
-        np.take(above, rank, axis=1, out=hits)
-        hits &= seen
+    for k in range(n - 1, -1, -1):  # ranks, largest first
+        pos = order[k].astype(np.int64)
+        np.take(before, pos, axis=1, out=hits)
+        hits &= taken
         greater = np.bitwise_count(hits).sum(axis=0, dtype=np.int64)
-        if i >= n_valid.min():
-            greater[i >= n_valid] = 0
+        greater[pos >= n_valid] = 0
         count += greater
-        flat[(rank >> 6) * c + cols] |= one << (rank & 63).astype(np.uint64)
+        flat[(pos >> 6) * c + cols] |= one << (pos & 63).astype(np.uint64)
     return count
 
 
