@@ -44,6 +44,7 @@ __all__ = [
     "comparison_group",
     "did",
     "did_panel",
+    "estimates_table",
     "evaluation_units",
     "event_study",
     "group_means",
@@ -594,6 +595,113 @@ def interrupted_time_series(
         caveats=caveats,
         model=res,
     )
+
+
+def estimates_table(
+    did_result: DiDResult | None = None,
+    event: pd.DataFrame | None = None,
+    placebo: PlaceboResult | None = None,
+    its: Sequence[tuple[str, ITSResult]] = (),
+) -> pd.DataFrame:
+    """Every estimate of a policy evaluation in one long table, to download with a report.
+
+    Parameters
+    ----------
+    did_result
+        :func:`did` (the consortium-wide difference-in-differences), or None.
+    event
+        The table of :func:`event_study` (year-by-year differences), or None.
+    placebo
+        :func:`placebo_did` (one region against its comparison regions), or None.
+    its
+        ``(series label, result)`` pairs of :func:`interrupted_time_series`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``analysis, series, term, estimate, se, ci_low, ci_high, p_value, n_obs``: one row per
+        coefficient (``D`` of the difference-in-differences; ``year YYYY`` of the event study;
+        ``D`` of the placebo comparison, whose interval is the placebo interval and which has no
+        standard error; ``level change`` and ``slope change`` of each interrupted time series).
+        Missing values are NaN.
+
+    Examples
+    --------
+    >>> t = np.arange(2010, 2020.0)
+    >>> r = interrupted_time_series(pd.DataFrame({"time": t, "y": 1 + 0.5 * (t - 2015) + 2 * (t >= 2015)}), 2015)
+    >>> tab = estimates_table(its=[("outcome", r)])
+    >>> tab[["term", "estimate"]].round(6).values.tolist()
+    [['level change', 2.0], ['slope change', 0.0]]
+    """
+    cols = ["analysis", "series", "term", "estimate", "se", "ci_low", "ci_high", "p_value", "n_obs"]
+    nan = float("nan")
+    rows: list[dict[str, Any]] = []
+    if did_result is not None:
+        rows.append(
+            dict(
+                analysis="difference-in-differences, all partner regions",
+                series=did_result.outcome,
+                term="D",
+                estimate=did_result.estimate,
+                se=did_result.se,
+                ci_low=did_result.ci_low,
+                ci_high=did_result.ci_high,
+                p_value=did_result.p_value,
+                n_obs=did_result.n_obs,
+            )
+        )
+    if event is not None:
+        series = did_result.outcome if did_result is not None else ""
+        for r in event.itertuples():
+            rows.append(
+                dict(
+                    analysis="event study, all partner regions",
+                    series=series,
+                    term=f"year {int(r.time)}",
+                    estimate=r.coef,
+                    se=r.se,
+                    ci_low=r.ci_low,
+                    ci_high=r.ci_high,
+                    p_value=nan,
+                    n_obs=nan,
+                )
+            )
+    if placebo is not None:
+        rows.append(
+            dict(
+                analysis=f"difference-in-differences, one region, placebo inference ({placebo.n_controls} placebos)",
+                series=did_result.outcome if did_result is not None else "",
+                term="D",
+                estimate=placebo.estimate,
+                se=nan,
+                ci_low=placebo.interval[0],
+                ci_high=placebo.interval[1],
+                p_value=placebo.p_value,
+                n_obs=nan,
+            )
+        )
+    for label, r in its:
+        bse = getattr(r.model, "bse", None)
+        for i, (term, est, ci, p) in enumerate(
+            [
+                ("level change", r.level_change, r.level_ci, r.level_p),
+                ("slope change", r.slope_change, r.slope_ci, r.slope_p),
+            ]
+        ):
+            rows.append(
+                dict(
+                    analysis="interrupted time series",
+                    series=label,
+                    term=term,
+                    estimate=est,
+                    se=float(bse[2 + i]) if bse is not None else nan,
+                    ci_low=ci[0],
+                    ci_high=ci[1],
+                    p_value=p,
+                    n_obs=r.n_pre + r.n_post,
+                )
+            )
+    return pd.DataFrame(rows, columns=cols)
 
 
 # ----------------------------------------------------------------------------------------------

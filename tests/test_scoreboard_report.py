@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from clusterix_lib import batch, cli, consortium, datasets, evaluation, monitoring, scoreboard
-from clusterix_lib.reporting import offline_violations, read_records
+from clusterix_lib.reporting import offline_violations, output_paths, read_records
 
 pytestmark = pytest.mark.notebooks
 
@@ -31,6 +32,13 @@ def built(tmp_path_factory):
     failed = [(o.job.title, o.error) for o in outcomes if not o.ok]
     assert not failed, failed
     return {o.job.notebook.stem: o for o in outcomes}
+
+
+def table(outcome, name: str) -> pd.DataFrame:
+    """A key table of a built report, read back from its CSV download."""
+    return pd.read_csv(
+        output_paths(outcome.job.output_stem)["tables"] / f"{name}.csv", keep_default_na=False, na_values=[""]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +66,27 @@ def test_scoreboard_records_equal_the_library(built, board):
     assert 0.5 < rec["cronbach_alpha"] < 1
 
 
+def test_scoreboard_tables_equal_the_library(built, board):
+    outcome = built["scoreboard"]
+    year = scoreboard.choose_scoreboard_year(board)
+    scores = table(outcome, "scores")
+    assert {"region", "unit", "name", "relative", "group", "subgroup", "rank", "n_ranked"} <= set(scores.columns)
+    scores = scores.dropna(subset=["relative"]).set_index("unit")
+    t = board.region_table(year).dropna(subset=["relative"]).set_index("unit")
+    assert scores["relative"].to_dict() == pytest.approx(t["relative"].to_dict(), rel=1e-12)
+    assert scores["rank"].to_dict() == t["rank"].to_dict() and scores["group"].to_dict() == t["group"].to_dict()
+    units = read_records(outcome.ipynb)["units"]
+    ind = table(outcome, "indicators")
+    assert list(ind.columns) == ["unit", "indicator", "label", "measure", "value_used", "data_year", "normalised"]
+    want = board.data_years(units, year)
+    assert ind["value_used"].to_numpy() == pytest.approx(want["value_used"].to_numpy(), rel=1e-12, nan_ok=True)
+    unc = table(outcome, "uncertainty")
+    assert {"unit", "relative_low", "relative_high", "rank_low", "rank_high", "group_share"} <= set(unc.columns)
+    trend = table(outcome, "trend")
+    assert set(trend["unit"]) == set(units) and set(trend["time"]) == set(board.years)
+    assert output_paths(outcome.job.output_stem)["xlsx"].is_file()
+
+
 def test_policy_evaluation_records_equal_the_library(built):
     rec = read_records(built["policy_evaluation"].ipynb)
     assert rec["region"] == "HU22" and rec["illustrative"] is True and rec["instruments"] == ["HU22-OP"]
@@ -75,6 +104,33 @@ def test_policy_evaluation_records_equal_the_library(built):
     assert rec["did"]["n_treated_clusters"] == 9  # Auvergne-Rhone-Alpes has no BERD after 2013
     assert rec["region_did"]["n_controls"] == 10 and 0 < rec["region_did"]["p"] <= 1
     assert any("not a random sample" in c for c in rec["caveats"])
+    # the key tables: the estimates as numbers, the monitoring status with its illustrative column
+    est = table(built["policy_evaluation"], "estimates")
+    assert list(est.columns) == [
+        "analysis",
+        "series",
+        "term",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "n_obs",
+    ]
+    d = est[est["analysis"].str.startswith("difference-in-differences, all")].iloc[0]
+    assert [d["estimate"], d["se"], d["ci_low"], d["ci_high"]] == pytest.approx(
+        [res.estimate, res.se, res.ci_low, res.ci_high], rel=1e-10
+    )
+    assert (est["analysis"] == "interrupted time series").sum() >= 2
+    targets = table(built["policy_evaluation"], "indicator_targets")
+    assert dict(zip(targets["indicator"], targets["flag"], strict=True)) == rec["attainment_flags"]
+    assert targets["illustrative"].all()
+    acts = table(built["policy_evaluation"], "action_plan")
+    assert {"action_no", "status", "rag", "illustrative", "deviation_reason"} <= set(acts.columns)
+    assert len(acts) == len(monitoring.action_plan_status(mon, instruments=["HU22-OP"]))
+    # a deviation reason above the public level is emptied, its action still listed
+    hidden = acts["confidentiality"] != "public"
+    assert hidden.any() and acts.loc[hidden, "deviation_reason"].isna().all()
 
 
 @pytest.mark.parametrize("name", ["scoreboard", "policy_evaluation"])
