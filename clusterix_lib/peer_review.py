@@ -59,6 +59,7 @@ __all__ = [
     "consensus_movement",
     "criterion_profile",
     "criterion_summary",
+    "criterion_table",
     "describe_level",
     "dimension_profile",
     "empty_scores",
@@ -883,6 +884,37 @@ def _aggregate(values: pd.DataFrame, rubric: Rubric, cols: list[str]) -> pd.Data
     else:
         out = g[cols].mean()
     return out.reindex(list(rubric.dimensions))
+
+
+def criterion_table(scores: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
+    """Per criterion, the scores of every round and the spread of the independent round: the
+    table to download with a peer-review report.
+
+    Parameters
+    ----------
+    scores
+        The review's scores (:func:`load_scores`; comments are not used).
+    rubric
+        The review's rubric.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``criterion, dimension, short, self, peers, consensus`` (:func:`criterion_profile`) and
+        ``n_scored, n_na, n_no_info, q1, q3, iqr, min, max, range, contested`` of the independent
+        round (:func:`criterion_summary`; its median is ``peers``), in rubric order.
+
+    Examples
+    --------
+    >>> r = load_rubric("cluster_policy_maturity")
+    >>> s = pd.DataFrame({"round": ["self", "independent", "independent", "consensus"],
+    ...                   "reviewer": ["H", "A", "B", "R"], "criterion": "M1",
+    ...                   "value": pd.array([5, 2, 4, 3], dtype="Int64"), "na": False})
+    >>> criterion_table(s, r)[["self", "peers", "consensus", "range"]].iloc[0].astype(float).tolist()
+    [5.0, 3.0, 3.0, 2.0]
+    """
+    spread = criterion_summary(scores, rubric).drop(columns=["dimension", "short", "median"])
+    return criterion_profile(scores, rubric).merge(spread, on="criterion", how="left")
 
 
 def dimension_profile(scores: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:

@@ -45,6 +45,7 @@ __all__ = [
     "linked_good_practices",
     "load_recommendations",
     "prioritise",
+    "recommendations_table",
     "todo_list",
 ]
 
@@ -196,6 +197,35 @@ def prioritise(recs: pd.DataFrame) -> pd.DataFrame:
         .drop(columns=[f"_{c}" for c in keys])
     )
     out.insert(0, "rank", range(1, len(out) + 1))
+    return out.reset_index(drop=True)
+
+
+def recommendations_table(recs: pd.DataFrame) -> pd.DataFrame:
+    """The recommendations as plain values, to download with a report.
+
+    Parameters
+    ----------
+    recs
+        Recommendations (:func:`load_recommendations`, filtered to what the build may show),
+        ranked by :func:`prioritise` or not.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per recommendation in the given order, every column kept; the lists
+        ``good_practices`` and ``evidence`` become text (ids joined by ``"; "``).
+
+    Examples
+    --------
+    >>> recs = pd.DataFrame({"id": ["R1"], "text": ["Open a call"], "good_practices": [["GP-1", "GP-2"]],
+    ...                      "evidence": [["M7"]]})
+    >>> recommendations_table(recs)[["id", "good_practices", "evidence"]].values.tolist()
+    [['R1', 'GP-1; GP-2', 'M7']]
+    """
+    out = recs.copy()
+    for c in ("good_practices", "evidence"):
+        if c in out.columns:
+            out[c] = out[c].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
     return out.reset_index(drop=True)
 
 

@@ -17,6 +17,7 @@ from clusterix_lib import confidentiality
 from clusterix_lib.batch import ReportJob, run_batch, write_index
 from clusterix_lib.confidentiality import LEVELS, find_leaks, secret_strings, visible
 from clusterix_lib.errors import ClusterixError, ParameterError
+from clusterix_lib.reporting import report_files
 
 NB_DIR = Path(__file__).parent / "notebooks"
 MARKERS = {
@@ -370,8 +371,10 @@ def real_builds(tmp_path_factory):
 
 
 def _built_files(outcome) -> list[Path]:
+    """Every file of a built report: its pages and the CSV files of its key tables."""
     stem = outcome.html.with_suffix("")
-    return [p for p in stem.parent.rglob("*") if p.is_file() and p.name.startswith(stem.name)]
+    own = [p for p in stem.parent.rglob("*") if p.is_file() and p.name.startswith(stem.name)]
+    return sorted(set(own) | set(report_files(stem)))
 
 
 @pytest.mark.notebooks
@@ -386,4 +389,7 @@ def test_real_reports_show_consortium_texts_only_in_a_consortium_build(real_buil
     assert "for the consortium only and not shown in this public build" in public.html.read_text(encoding="utf-8")
     # the same report at the consortium level shows them: the search above can fail
     assert find_leaks([consortium.html], secrets), f"{report}: no consortium text in the consortium build"
+    if report == "peer_review":  # its recommendations table shows them too: the search of the CSV files can fail
+        tables = [p for p in _built_files(consortium) if p.suffix == ".csv"]
+        assert tables and find_leaks(tables, secrets), "no consortium text in the consortium build's tables"
     assert "not shown in this" not in consortium.html.read_text(encoding="utf-8")

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import krippendorff
 import numpy as np
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from clusterix_lib import batch, cli
+from clusterix_lib import batch, cli, confidentiality
 from clusterix_lib import peer_review as pr
+from clusterix_lib import recommendations as rec_lib
 from clusterix_lib.consortium import default_consortium_path
-from clusterix_lib.reporting import RECORD_MIMETYPE, offline_violations, read_records
+from clusterix_lib.reporting import RECORD_MIMETYPE, offline_violations, output_paths, read_records, report_files
 from clusterix_lib.review_forms import write_forms
 
 pytestmark = pytest.mark.notebooks
@@ -218,6 +221,47 @@ def test_default_report_is_marked_illustrative_and_shows_no_code(built):
     assert rec["contested"] == ag["contested"] and rec["illustrative"] is True
     titles = [s.get("title", "") for s in rec["sources"]]
     assert any("illustrative" in t for t in titles)
+
+
+def _tables(outcome) -> dict[str, pd.DataFrame]:
+    folder = output_paths(outcome.job.output_stem)["tables"]
+    return {p.stem: pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in sorted(folder.glob("*.csv"))}
+
+
+def test_round_trip_tables(built):
+    outcome = built["DK03-RT"]
+    tables = _tables(outcome)
+    assert set(tables) == {"criteria", "dimensions", "recommendations"}
+    crit = tables["criteria"]
+    assert {"criterion", "short", "self", "peers", "consensus", "iqr", "range", "contested"} <= set(crit.columns)
+    review = pr.load_review("DK03-RT", folder=outcome.job.params["reviews_dir"])
+    profile = pr.criterion_profile(pr.load_scores(review.scores_path), review.rubric())
+    for col in ("self", "peers", "consensus"):
+        assert crit[col].tolist() == pytest.approx(profile[col].tolist())
+    assert crit["consensus"].tolist() == list(map(float, FILLED[("consensus", "RAP")]))
+    # R2 is for the consortium only: the public download lists R1 alone, lists as plain text
+    recs = tables["recommendations"]
+    assert (
+        recs["id"].tolist() == ["R1"] and recs.loc[0, "evidence"] == "M7" and recs.loc[0, "good_practices"] == "GP-X-1"
+    )
+    assert "illustrative" in recs.columns and not recs["illustrative"].any()
+    assert output_paths(outcome.job.output_stem)["xlsx"].is_file()
+
+
+@pytest.mark.parametrize("review", ["DK03-RT", "AT12-2017"])
+def test_public_tables_hold_no_consortium_text(built, review):
+    outcome = built[review]
+    folder = Path(outcome.job.params.get("reviews_dir") or pr.reviews_dir()).parent
+    secrets = confidentiality.secret_strings("public", [folder] if review == "DK03-RT" else None)
+    assert any("recommendations.csv" in v for v in secrets.values())  # there is something to leak
+    csvs = [p for p in report_files(outcome.job.output_stem) if p.suffix == ".csv"]
+    assert len(csvs) == 3
+    assert confidentiality.find_leaks(csvs, secrets) == []
+    all_recs = rec_lib.load_recommendations(
+        pr.load_review(review, folder=outcome.job.params.get("reviews_dir") or None).recommendations_path
+    )
+    shown = _tables(outcome)["recommendations"]["id"].tolist()
+    assert shown == [i for i in rec_lib.prioritise(confidentiality.visible(all_recs, "public"))["id"]]
 
 
 def test_default_report_set_has_a_peer_review_per_host_region():
