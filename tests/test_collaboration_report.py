@@ -16,7 +16,7 @@ import pytest
 from clusterix_lib import batch, cli, paths
 from clusterix_lib import collab_indicators as ci
 from clusterix_lib import collaboration as co
-from clusterix_lib.reporting import offline_violations, read_records
+from clusterix_lib.reporting import offline_violations, output_paths, read_records
 
 pytestmark = pytest.mark.notebooks
 
@@ -87,6 +87,29 @@ def test_records_equal_the_library(records):
     assert records["h2020_ek_change_pct"] == pytest.approx(change["pct_change"])
     assert records["illustrative"] is True
     assert records["complementarity_available"] in (True, False)
+
+
+def test_key_tables_equal_the_library(built):
+    folder = output_paths(built.job.output_stem)["tables"]
+    assert sorted(p.name for p in folder.glob("*.csv")) == [
+        "h2020_links_by_year.csv",
+        "interreg_links_by_year.csv",
+        "interreg_partner_regions.csv",
+    ]
+    keep = co.load_interreg()
+    partners = ci.partner_links(ci.organisation_pairs(keep, by_year=False), keep.territory(1), REGION)
+    got = pd.read_csv(folder / "interreg_partner_regions.csv", keep_default_na=False)
+    assert {"partner", "name", "links", "joint_projects", "share"} <= set(got.columns)
+    assert got["partner"].tolist() == partners["partner"].tolist()  # the full list, not only the top 10
+    assert got["links"].tolist() == partners["links"].astype(int).tolist()
+    assert got["share"].to_numpy() == pytest.approx(partners["share"].to_numpy())
+    h = pd.read_csv(folder / "h2020_links_by_year.csv")
+    ek = h[h["kind"] == "enterprise–knowledge institution"]
+    assert (
+        dict(zip(ek["year"].astype(str), ek["links"], strict=True))
+        == read_records(built.ipynb)["h2020_ek_links_by_year"]
+    )
+    assert output_paths(built.job.output_stem)["xlsx"].is_file()
 
 
 def test_html_is_offline_says_its_limits_and_shows_no_code(built):
