@@ -71,6 +71,7 @@ __all__ = [
     "gp_sources",
     "load_good_practices",
     "practice_markdown",
+    "practice_overview",
     "practice_page",
     "quality",
     "register_path",
@@ -372,6 +373,35 @@ def completeness_summary(register: pd.DataFrame) -> pd.DataFrame:
     out["missing"] = out["missing"].map(lambda v: v if isinstance(v, list) else [])
     out["share"] = out["n_filled"] / out["n_fields"]
     return out.reset_index()[["id", "n_fields", "n_filled", "share", "missing"]]
+
+
+def practice_overview(register: pd.DataFrame) -> pd.DataFrame:
+    """One row per practice: what it is, how complete and how good (to download with a report).
+
+    Parameters
+    ----------
+    register
+        Practices of the register (:func:`load_good_practices`), e.g. one region's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, title, region, status, illustrative`` from the register, ``completeness`` (share of
+        the template fields filled, :func:`completeness_summary`), ``evidence_level,
+        policy_link, countable, counts_for_indicator`` (rubric R3, :func:`quality`), in register
+        order.
+
+    Examples
+    --------
+    >>> reg = pd.DataFrame({c: [""] for c in COLUMNS}).assign(
+    ...     id="GP-1", title="T", region="AT12", evidence_level=2.0, policy_link=2.0, illustrative=False)
+    >>> practice_overview(reg)[["id", "completeness", "countable"]].values.tolist()
+    [['GP-1', 0.14285714285714285, True]]
+    """
+    comp = completeness_summary(register)[["id", "share"]].rename(columns={"share": "completeness"})
+    q = quality(register)[["id", "evidence_level", "policy_link", "countable", "counts_for_indicator"]]
+    base = register[["id", "title", "region", "status", "illustrative"]]
+    return base.merge(comp, on="id", how="left").merge(q, on="id", how="left").reset_index(drop=True)
 
 
 def quality(register: pd.DataFrame) -> pd.DataFrame:

@@ -61,6 +61,7 @@ __all__ = [
     "load_transfers",
     "most_worth_studying",
     "pipeline_counts",
+    "practice_scores",
     "reference_innovation",
     "reference_structure",
     "structural_similarity",
@@ -605,6 +606,35 @@ def transferability_scores(items: pd.DataFrame) -> pd.DataFrame:
         for r in out.itertuples()
     ]
     return out
+
+
+def practice_scores(scores: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """Transferability scores with the practice they are about, to download with a report.
+
+    Parameters
+    ----------
+    scores
+        :func:`transferability_scores` (one row per practice and target region).
+    register
+        The good-practice register (for ``title``, the practice's region and ``illustrative``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gp_id, title, from_region, illustrative`` followed by the columns of ``scores`` (but
+        ``gp_id``), in the order of ``scores``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"gp_id": ["GP-1"], "target_region": ["CZ08"], "score": [3.5]})
+    >>> reg = pd.DataFrame({"id": ["GP-1"], "title": ["Vouchers"], "region": ["AT12"], "illustrative": [True]})
+    >>> practice_scores(s, reg).values.tolist()
+    [['GP-1', 'Vouchers', 'AT12', True, 'CZ08', 3.5]]
+    """
+    info = register[["id", "title", "region", "illustrative"]].rename(columns={"id": "gp_id", "region": "from_region"})
+    out = scores.merge(info, on="gp_id", how="left")
+    first = ["gp_id", "title", "from_region", "illustrative"]
+    return out[first + [c for c in scores.columns if c != "gp_id"]].reset_index(drop=True)
 
 
 def most_worth_studying(scores: pd.DataFrame, register: pd.DataFrame, region: str, *, n: int = 5) -> pd.DataFrame:

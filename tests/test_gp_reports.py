@@ -23,7 +23,7 @@ from clusterix_lib import programme as pg
 from clusterix_lib import transferability as tr
 from clusterix_lib import trip_feedback as fb
 from clusterix_lib.consortium import default_consortium_path
-from clusterix_lib.reporting import RECORD_MIMETYPE, offline_violations, read_records
+from clusterix_lib.reporting import RECORD_MIMETYPE, offline_violations, output_paths, read_records, read_tables
 from clusterix_lib.rubrics import load_rubric
 from clusterix_lib.study_trips import list_trips, load_trip
 
@@ -135,6 +135,15 @@ def html_body(outcome) -> str:
     return html
 
 
+def tables(outcome) -> dict[str, pd.DataFrame]:
+    """The key tables of a built report, read back from their CSV downloads."""
+    paths = output_paths(outcome.job.output_stem)
+    assert paths["xlsx"].is_file()
+    return {
+        p.stem: pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in sorted(paths["tables"].glob("*.csv"))
+    }
+
+
 def test_round_trip_lessons_records(built):
     rec = read_records(built["round-trip"].ipynb)
     assert (rec["trip"], rec["region"], rec["n_visitors"], rec["n_forms"], rec["response_rate"]) == (
@@ -156,6 +165,21 @@ def test_round_trip_lessons_records(built):
     # counts them (themes, n_follow_ups) but lists none
     assert rec["follow_ups"] == [] and rec["n_hidden_texts"] >= 4
     assert rec["illustrative"] is False
+
+
+def test_round_trip_lessons_tables(built):
+    outcome = built["round-trip"]
+    t = tables(outcome)
+    assert set(t) == {"trip_ratings", "practice_interest", "capacity", "follow_ups"}
+    feedback = fb.load_feedback(fb.feedback_path(load_trip("X-2024", folder=outcome.job.params["trips_dir"])))
+    event = fb.event_feedback(feedback)
+    assert {"item", "label", "n", "mean"} <= set(t["trip_ratings"].columns)
+    assert t["trip_ratings"]["mean"].tolist() == pytest.approx(event["mean"].tolist())
+    cap = fb.capacity_change(feedback)
+    assert t["capacity"]["increased"].tolist() == cap["increased"].tolist()
+    assert {"practice", "region", "n_interested", "share_interested"} <= set(t["practice_interest"].columns)
+    # the follow-ups in the participants' own words are consortium records: none in a public download
+    assert t["follow_ups"].empty and list(t["follow_ups"].columns)[:3] == ["due", "action", "owner"]
 
 
 def test_round_trip_lessons_html(built):
@@ -199,6 +223,18 @@ def test_good_practice_report(built):
     assert rec["worth_studying"] == worth["gp_id"].tolist()
     assert rec["worth_scores"] == pytest.approx(dict(zip(worth["gp_id"], worth["score"], strict=True)))
     assert rec["pipeline_in"]["adopted in action plan"] == 2 and rec["illustrative"] is True
+    t = tables(outcome)
+    assert set(t) == {"own_practices", "transferability", "transferability_items", "transfers"}
+    ranking = t["transferability"]
+    assert {"rank", "gp_id", "title", "from_region", "score", "limiting_label", "illustrative"} <= set(ranking.columns)
+    assert ranking["gp_id"].head(5).tolist() == worth["gp_id"].tolist()  # the full ranking, top 5 as shown
+    assert ranking["score"].head(5).tolist() == pytest.approx(worth["score"].tolist())
+    assert len(ranking) == (reg["region"] != "AT12").sum()
+    mine = t["own_practices"]
+    assert mine["id"].tolist() == own["id"].tolist() and "illustrative" in mine.columns
+    assert mine["completeness"].tolist() == pytest.approx(comp["share"].tolist())
+    assert set(t["transfers"]["direction"]) <= {"to the region", "from the region"}
+    assert "illustrative" in t["transfers"].columns
     assert "Illustrative data." in html and 'class="cx-banner"' in html
     assert html.count('class="cx-page-break"') == 4  # one page per own practice
     for section in ("Summary", "own practices", "Before submission", "most worth studying", "Transfer pipeline"):
@@ -219,6 +255,28 @@ def test_briefing_pack(built):
         assert sim["structure"] == pytest.approx(context.loc[("AT12", v), "structure"])
         assert sim["innovation"] == pytest.approx(context.loc[("AT12", v), "innovation"])
     assert set(rec["complementarity"]) == set(trip.visiting_regions)
+    t = tables(outcome)
+    assert set(t) == {"agenda", "practices", "visitor_complementarity"}
+    assert len(t["agenda"]) == len(trip.site_visits) and {"date", "time", "organisation", "purpose"} <= set(
+        t["agenda"].columns
+    )
+    practices = t["practices"]
+    assert {"gp_id", "title", "from_region", "illustrative", "target_region", "score"} <= set(practices.columns)
+    assert set(practices["gp_id"]) == set(trip.practices)
+    reg = gp.load_good_practices()
+    visited = reg.set_index("id").loc[trip.practices].reset_index()
+    rubric = load_rubric("gp_transferability")
+    items = tr.transferability_items(
+        visited,
+        trip.visiting_regions,
+        context.reset_index(),
+        rubric=rubric,
+        assessments=tr.load_assessments(tr.assessments_path(), reg, rubric),
+    )
+    want = tr.transferability_scores(items).set_index(["gp_id", "target_region"])["score"]
+    got = practices.set_index(["gp_id", "target_region"])["score"]
+    assert got.to_dict() == pytest.approx(want.to_dict(), nan_ok=True)
+    assert practices["illustrative"].tolist() == practices["gp_id"].map(reg.set_index("id")["illustrative"]).tolist()
     # printable: each practice and the participants start a new page
     assert html.count("break-before: page") == len(trip.practices) + 1
     # names without consent and personal needs stay out of the pack
@@ -255,6 +313,22 @@ def test_programme_dashboard(built):
     assert rec["illustrative"] is True and "Illustrative data." in html
     assert "https://westpannon.hu/de/projects/clusterix-2-0" in html  # the sources are cited
     assert len(published) == len(rec["targets"])
+    t = tables(outcome)
+    assert set(t) == {"indicators", "partner_contributions", "transfer_pipeline", "register_by_region"}
+    ind = t["indicators"]
+    assert {"code", "name", "target", "achieved", "share", "status", "recorded", "recorded_illustrative"} <= set(
+        ind.columns
+    )
+    recorded = pg.recorded_indicators().set_index("code")["recorded"]
+    assert ind.set_index("code")["recorded"].dropna().to_dict() == recorded.dropna().to_dict()
+    assert ind.set_index("code")["target"].to_dict() == pytest.approx(published["target"].to_dict(), nan_ok=True)
+    partners = pg.partner_contributions()
+    assert t["partner_contributions"]["region"].tolist() == partners["region"].tolist()
+    assert t["partner_contributions"]["practices"].tolist() == partners["practices"].tolist()
+    # counts from illustrative records say so: a column where rows differ, the caption otherwise
+    assert ind["recorded_illustrative"].any()
+    captions = {name: v["title"] for name, v in read_tables(outcome.ipynb).items()}
+    assert "illustrative" in captions["partner_contributions"] and "illustrative" in captions["transfer_pipeline"]
 
 
 def test_default_report_set():
