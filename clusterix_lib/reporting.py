@@ -869,9 +869,14 @@ def execute_notebook(
     fork_manager = kernel_fork.manager_class()  # a batch worker's warm kernel template, if any
     if fork_manager is not None:
         engine_kwargs["kernel_manager_class"] = fork_manager
-    # report kernels keep no IPython history (no SQLite file shared by parallel kernels), and are
+    # report kernels keep no IPython history (no SQLite file shared by parallel kernels), draw each
+    # figure once (every clusterix figure uses layout="constrained", so the inline backend's default
+    # bbox_inches="tight" -- a second full draw to measure the margins -- adds nothing), and are
     # stopped at once when the last cell's outputs are in (nothing is left to flush)
-    engine_kwargs["extra_arguments"] = ["--HistoryManager.enabled=False"]
+    engine_kwargs["extra_arguments"] = [
+        "--HistoryManager.enabled=False",
+        "--InlineBackend.print_figure_kwargs={'bbox_inches': None}",
+    ]
     engine_kwargs["shutdown_kernel"] = "immediate"
 
     def _fail(exc_what: str, **kw: Any) -> ReportError:
