@@ -102,7 +102,8 @@ def run_ecomplexity(df: pd.DataFrame, printed: list | None = None, **kwargs) -> 
         warnings.simplefilter("ignore")
         out = ecomplexity(df, cols, verbose=False, **kwargs)
     if printed is not None:
-        printed[:] = [float(line.split(":")[1].strip(" %")) / 100 for line in buf.getvalue().splitlines() if line.startswith(PEER_LSM_LINE)]
+        lines = buf.getvalue().splitlines()
+        printed[:] = [float(line.split(":")[1].strip(" %")) / 100 for line in lines if line.startswith(PEER_LSM_LINE)]
     return out
 
 
@@ -158,7 +159,8 @@ def real_case(repeats: int, with_lsm: bool) -> dict:
     t_lsm, lsm = best_of(quiet(res.log_supermodularity), repeats)
     # the check's irreducible part: one stable sort of every sector pair's ratios over the locations
     n_pairs = c.shape[2] * (c.shape[2] - 1) // 2
-    ratios = np.random.default_rng(0).random((c.shape[0] * n_pairs, c.shape[1])).view(np.int64)  # as the check sorts them
+    # as the check sorts them: the bits of non-negative doubles as int64
+    ratios = np.random.default_rng(0).random((c.shape[0] * n_pairs, c.shape[1])).view(np.int64)
     t_sort, _ = best_of(lambda: np.argsort(ratios, axis=1, kind="stable"), repeats)
     row = {
         "shape": list(c.shape),
@@ -312,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     ]:
         ratio = f"{peer_lsm / t:17.1f}x" if (peer_lsm and t) else ""
         print(f"   {label:<70}{fmt_ms(t):>12}{ratio:>20}")
-    print("      share of inequalities holding, clusterix exact: " + ", ".join(f"{v:.3f}" for v in real["lsm_share_exact"]))
+    exact = ", ".join(f"{v:.3f}" for v in real["lsm_share_exact"])
+    print("      share of inequalities holding, clusterix exact: " + exact)
     if real.get("lsm_share_ecomplexity_sampled"):
         print(
             "      py-ecomplexity's estimate (random sample; its 4-D arrays pair the wrong cells, see "

@@ -244,8 +244,16 @@ def complexity_position(
     z-score, sign so that ECI rises with diversity) on the binary matrix :math:`RCA \\ge 1` of
     regions × NACE divisions. Returns one row per measure (``eci``, ``diversity`` — the number of
     divisions held) with ``value, rank, of, percentile, median`` as :func:`structure_position`.
+
+    ``attrs["log_supermodularity"]`` is the share of the inequalities
+    :math:`RCA_{c'p'}/RCA_{c'p} > RCA_{cp'}/RCA_{cp}` (:math:`c'` higher ECI, :math:`p'` higher PCI)
+    that hold among all pairs of regions and divisions that year
+    (:mod:`clusterix_lib.supermodularity`): near 1 the ECI ranks regions by what the data show;
+    near 0.5 the ranking is not borne out by the data, and the position should be read with care.
     """
     panel = _year_panel(employment, territory, year, panel)
-    res = _quiet(complexity.eci_pci, panel, missing="zero")
-    ranked = res.locations.dropna(subset=["eci"])  # regions with figures that year
-    return _position(ranked, panel_code(territory), ["eci", "diversity"])
+    res = _quiet(complexity.compute, panel, missing="zero", density=False)
+    ranked = res.locations().dropna(subset=["eci"])  # regions with figures that year
+    out = _position(ranked, panel_code(territory), ["eci", "diversity"])
+    out.attrs["log_supermodularity"] = float(res.log_supermodularity(threads=1)["share"].iloc[0])
+    return out

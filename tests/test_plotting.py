@@ -32,7 +32,8 @@ def test_highlighted_region_is_drawn_over_the_background(geometry):
     fig = plotting.plot_region_map(["PL91"], geometry, level=2, title="PL91")
     ax = fig.axes[0]
     assert len(ax.images) == 1
-    highlighted = [p for p in ax.patches if np.allclose(p.get_facecolor()[:3], matplotlib.colors.to_rgb(plotting.HIGHLIGHT))]
+    red = matplotlib.colors.to_rgb(plotting.HIGHLIGHT)
+    highlighted = [p for p in ax.patches if np.allclose(p.get_facecolor()[:3], red)]
     assert len(highlighted) == 1
     assert ax.get_title(loc="left") == "PL91"
     plt.close(fig)

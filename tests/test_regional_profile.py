@@ -10,6 +10,7 @@ pandas), and the HTML is checked for what a shared page must not contain.
 from __future__ import annotations
 
 import re
+import warnings
 
 import pandas as pd
 import pytest
@@ -119,6 +120,16 @@ def test_indicator_sections_equal_the_library(built, employment, code):
     eci = smart_profile.complexity_position(employment, territory, year).set_index("measure").loc["eci"]
     assert rec["eci"] == pytest.approx(eci["value"], rel=1e-9)
     assert rec["eci_rank"] == eci["rank"] and 1 <= rec["eci_rank"] <= rec["eci_of"]
+    # the caveat under the ECI: the exact log-supermodularity share of that year's RCA matrix
+    from clusterix_lib import complexity, supermodularity
+
+    panel = smart_profile.comparison_panel(employment, territory)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = complexity.compute(panel[panel["year"] == year], missing="zero", density=False)
+    share, pairs = supermodularity.log_supermodularity_arrays(res.stage.rca, res.eci, res.pci)
+    assert pairs[0] > 1_000_000
+    assert rec["eci_log_supermodularity"] == pytest.approx(share[0], abs=1e-6)
 
 
 @pytest.mark.parametrize("code", ["AT12", "PL91"])
