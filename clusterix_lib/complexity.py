@@ -80,6 +80,13 @@ uses the RCA (RPOP) levels instead of *M*. ``diagonal=False`` (default) leaves
 counts it (:math:`\varphi_{pp} = 1`) as py-ecomplexity does. **To reproduce py-ecomplexity:**
 ``sd="ddof0", diagonal=True`` (its kNN density is wrong, see :mod:`~clusterix_lib.relatedness`).
 
+**Log-supermodularity** (py-ecomplexity's default check, here exact and optional):
+:meth:`Complexity.log_supermodularity` gives, per period, the share of the inequalities
+:math:`M_{c'p'}/M_{c'p} > M_{cp'}/M_{cp}` (:math:`c'` higher ECI, :math:`p'` higher PCI) that hold
+on the RCA levels -- how far the data bear the ECI/PCI ranking out; ``ecomplexity_table(...,
+check_logsupermodularity=True)`` warns below 80 % (see :mod:`clusterix_lib.supermodularity`, which
+also explains why py-ecomplexity's sampled figure differs).
+
 **Fitness and complexity** (Tacchella et al. 2012): :math:`F_c = \sum_p M_{cp} Q_p`,
 :math:`Q_p = 1 / \sum_c M_{cp}/F_c`, both divided by their mean at every iteration.
 
