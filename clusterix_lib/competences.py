@@ -95,7 +95,7 @@ def prime_nace_codes(lists) -> None:
     by_section = divisions.groupby("section")["code"].agg(tuple).to_dict()
     for r in parsed.itertuples():
         _CODE_DIVISIONS[r.code] = (
-            None if r.level is None or r.level != r.level  # None or NaN: not recognised
+            None if pd.isna(r.level)  # not recognised
             else by_section.get(r.section, ()) if r.level == "section"
             else (r.division,)
         )

@@ -767,9 +767,7 @@ class Complexity:
 
         st = self.stage
         matrix = st.rca if st.rca is not None and st.presence != "rpop" else st.rpop if st.rpop is not None else st.m
-        share, pairs = supermodularity.log_supermodularity_arrays(matrix, self.eci, self.pci, threads=threads)
-        below = ~(share >= supermodularity.THRESHOLD)
-        frame = pd.DataFrame({st.cube.names["time"]: st.cube.times, "share": share, "pairs": pairs, "below": below})
+        frame = supermodularity.log_supermodularity_table(matrix, self.eci, self.pci, st.cube.times, threads=threads)
         return st._drop_time(frame)
 
     def proximity_table(self) -> pd.DataFrame:

@@ -48,8 +48,10 @@ __all__ = ["THRESHOLD", "log_supermodularity_arrays", "log_supermodularity_table
 #: py-ecomplexity's bar: below this share of inequalities holding it warns that the ECI and PCI
 #: "may not be a true representation of the complexity".
 THRESHOLD = 0.8
-#: sector pairs × periods handled together (bounds memory at ~ this × locations × 12 bytes)
+#: (period, sector pair, location) cells handled together (bounds memory at ~ 30 bytes each)
 _CHUNK_CELLS = 40_000_000
+#: default limit of :func:`log_supermodularity_arrays`: 100 times the real NUTS 2 extract
+MAX_CELLS = 5e8
 
 
 def _order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,7 +97,12 @@ def _inversions(r: np.ndarray, n_valid: np.ndarray) -> np.ndarray:
 
 
 def log_supermodularity_arrays(
-    matrix: np.ndarray, eci: np.ndarray, pci: np.ndarray, *, threads: int | None = None
+    matrix: np.ndarray,
+    eci: np.ndarray,
+    pci: np.ndarray,
+    *,
+    threads: int | None = None,
+    max_cells: float | None = MAX_CELLS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Share of log-supermodular inequalities per period, exactly (see the module docstring).
 
@@ -108,6 +115,10 @@ def log_supermodularity_arrays(
     threads
         Threads sharing the sector pairs (numpy's sorts and loops release the GIL); default: the
         CPUs this process may use.
+    max_cells
+        Refuse (:class:`~clusterix_lib.errors.ParameterError`) inputs with more than this many
+        (period, sector pair, location) cells -- the work grows with the square of the sectors;
+        ``None``: no limit.
 
     Returns
     -------
@@ -130,6 +141,15 @@ def log_supermodularity_arrays(
         )
     matrix = np.nan_to_num(matrix, nan=0.0)  # NaN cells (locations left out of a period) count as 0
     t_n, n_l, n_p = matrix.shape
+    cells = t_n * n_l * n_p * (n_p - 1) / 2
+    if max_cells is not None and cells > max_cells:
+        raise ParameterError(
+            f"the exact log-supermodularity check of {t_n} period(s) x {n_l} locations x {n_p} sectors "
+            f"compares {cells:,.0f} (period, sector pair, location) cells, more than the limit of {max_cells:,.0f} "
+            f"(about a minute of work on one core)",
+            where="log-supermodularity check",
+            hint="check fewer periods or a coarser sector level, or pass max_cells=None to run it anyway",
+        )
     rows, n_loc = _order(eci)
     cols, n_sec = _order(pci)
     m = np.take_along_axis(matrix, rows[:, :, None], axis=1)
@@ -164,7 +184,7 @@ def log_supermodularity_arrays(
 
 
 def log_supermodularity_table(
-    matrix: np.ndarray, eci: np.ndarray, pci: np.ndarray, times: pd.Index
+    matrix: np.ndarray, eci: np.ndarray, pci: np.ndarray, times: pd.Index, *, threads: int | None = None
 ) -> pd.DataFrame:
     """One row per period: ``share`` of inequalities holding, ``pairs`` compared, ``below`` the 80 % bar.
 
@@ -173,7 +193,7 @@ def log_supermodularity_table(
        year     share  pairs  below
     0  2020  0.777778      9   True
     """
-    share, pairs = log_supermodularity_arrays(matrix, eci, pci)
+    share, pairs = log_supermodularity_arrays(matrix, eci, pci, threads=threads)
     return pd.DataFrame(
         {times.name or "time": np.asarray(times), "share": share, "pairs": pairs, "below": ~(share >= THRESHOLD)}
     )

@@ -133,3 +133,12 @@ def test_cli_prints_the_share(tmp_path, capsys):
 def test_negative_levels_are_refused():
     with pytest.raises(ParameterError, match="non-negative"):
         log_supermodularity_arrays(-np.ones((1, 3, 2)), np.ones((1, 3)), np.ones((1, 2)))
+
+
+def test_too_large_an_input_is_refused_before_any_work():
+    m = np.ones((2, 10, 5))
+    with pytest.raises(ParameterError, match=r"compares 200 .* more than the limit of 100") as exc:
+        log_supermodularity_arrays(m, np.ones((2, 10)), np.ones((2, 5)), max_cells=100)
+    assert "max_cells=None" in exc.value.hint
+    share, _ = log_supermodularity_arrays(m, np.ones((2, 10)), np.ones((2, 5)), max_cells=None)
+    assert share.shape == (2,)
