@@ -871,11 +871,13 @@ def execute_notebook(
         engine_kwargs["kernel_manager_class"] = fork_manager
     # report kernels keep no IPython history (no SQLite file shared by parallel kernels), draw each
     # figure once (every clusterix figure uses layout="constrained", so the inline backend's default
-    # bbox_inches="tight" -- a second full draw to measure the margins -- adds nothing), and are
+    # bbox_inches="tight" -- a second full draw to measure the margins -- adds nothing, and
+    # report_kernel.configure removes matplotlib's unseen redraw after each cell), and are
     # stopped at once when the last cell's outputs are in (nothing is left to flush)
     engine_kwargs["extra_arguments"] = [
         "--HistoryManager.enabled=False",
         "--InlineBackend.print_figure_kwargs={'bbox_inches': None}",
+        "--IPKernelApp.exec_lines=['__import__(\"clusterix_lib.report_kernel\").report_kernel.configure()']",
     ]
     engine_kwargs["shutdown_kernel"] = "immediate"
 
