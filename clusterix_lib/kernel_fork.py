@@ -27,6 +27,7 @@ starting a thread, a kernel spec that runs ``ipykernel_launcher``. Anything else
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import select
@@ -73,6 +74,7 @@ WARM_CALLS: tuple[str, ...] = (
     "clusterix_lib.nace:nace_labels",
     "clusterix_lib.kernel_fork:_warm_geometry",
     "clusterix_lib.kernel_fork:_warm_text",
+    "clusterix_lib.smart_profile:warm",
 )
 ENV_SWITCH = "CLUSTERIX_FORK_KERNELS"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -455,6 +457,10 @@ def serve(socket_path: str) -> int:
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher does; the kernel's shell adds the cwd back
     unsafe = _preload()
+    # what the template holds stays put: the forked kernels' garbage collector never walks (and
+    # so never copies, page by page) the template's objects
+    gc.collect()
+    gc.freeze()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked kernels are reaped automatically
     with contextlib.suppress(FileNotFoundError):
         os.unlink(socket_path)

@@ -81,6 +81,7 @@ def smart_specialisation_quadrant(
     reference: Literal["region", "all"] = "region",
     method: relatedness.ProximityMethod = "min_conditional",
     convention: relatedness.DensityConvention = "econgeo",
+    result: complexity.Complexity | None = None,
     **options,
 ) -> pd.DataFrame:
     """Candidate sectors of one region by relatedness density and complexity (Balland et al. 2019).
@@ -105,6 +106,10 @@ def smart_specialisation_quadrant(
     method, convention
         Proximity and density convention for the relatedness density (see
         :mod:`clusterix_lib.relatedness`).
+    result
+        The :func:`clusterix_lib.complexity.compute` result of exactly ``data`` with these
+        ``options``, when the caller has it already (several regions of one panel); it is used
+        instead of computing it again.
     options
         Passed to :func:`clusterix_lib.complexity.compute` (``presence=, rca_threshold=, pop=,
         missing=, duplicates=, sd=, sign=``...).
@@ -127,7 +132,9 @@ def smart_specialisation_quadrant(
             )
     if method == "continuous":
         raise ParameterError("the quadrant uses a discrete proximity", where="parameter method")
-    res = complexity.compute(data, time=time, loc=loc, prod=prod, value=value, density=False, **options)
+    if result is None:
+        result = complexity.compute(data, time=time, loc=loc, prod=prod, value=value, density=False, **options)
+    res = result
     stage = res.stage
     cube = stage.cube
     li = cube.locs.get_indexer([region])[0]

@@ -12,11 +12,21 @@ with figures, plus the profiled territory itself
 when it is not a NUTS 2 region (a NUTS 1 region Eurostat publishes, or a sum of NUTS 2
 regions); a NUTS 3 region is represented by its NUTS 2 region. Withheld figures are left out
 (``missing="omit"`` in the indicator engine), and the tables say how many were.
+
+The parts computed over *every* region (structure measures, cluster stars, the complexity
+result) are the same for all NUTS 2 reports of one extract and year. They are kept in a small
+in-process cache keyed by the *content* of their input (:func:`frame_fingerprint` of the
+panel's year), never by object identity, so a changed or different panel is always computed
+afresh; a batch's kernel template fills it once (:func:`warm`) for every report it forks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +44,42 @@ __all__ = [
     "specialisation_changes",
     "structure_position",
 ]
+
+
+#: All-region results by (kind, content fingerprints of the inputs); least recently used dropped.
+_SHARED: OrderedDict[tuple[str, ...], Any] = OrderedDict()
+_SHARED_SIZE = 24
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """A digest of a frame's column names, dtypes and values in row order (not its index).
+
+    Equal frames give equal digests; any change of a value, a row's position, a column or a
+    dtype gives another (BLAKE2b over pandas' row hashes). About 1 ms per 10,000 rows.
+
+    >>> a = pd.DataFrame({"geo": ["AT12", "AT13"], "value": [1.0, 2.0]})
+    >>> frame_fingerprint(a) == frame_fingerprint(a.copy())
+    True
+    >>> frame_fingerprint(a) == frame_fingerprint(a.assign(value=[1.0, 2.5]))
+    False
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _shared(kind: str, frames: tuple[pd.DataFrame, ...], compute: Callable[[], Any]) -> Any:
+    """``compute()``, or its earlier result for inputs with the same content. Callers must not
+    modify what it returns."""
+    key = (kind, *(frame_fingerprint(f) for f in frames))
+    if key in _SHARED:
+        _SHARED.move_to_end(key)
+        return _SHARED[key]
+    value = _SHARED[key] = compute()
+    while len(_SHARED) > _SHARED_SIZE:
+        _SHARED.popitem(last=False)
+    return value
 
 
 def _quiet(func, *args, missing: str = "omit", **kwargs):
@@ -138,9 +184,13 @@ def structure_position(
     panel = comparison_panel(employment, territory) if panel is None else panel
     panel = panel[panel["year"] == year]
     ref = eu_reference(employment[employment["year"] == year], reference_group)
-    spec = _quiet(specialisation.specialisation_indices, panel, reference=ref)
-    var = _quiet(diversity.related_variety, panel)
-    table = spec.merge(var, on=["year", "geo"])
+
+    def measures() -> pd.DataFrame:
+        spec = _quiet(specialisation.specialisation_indices, panel, reference=ref)
+        var = _quiet(diversity.related_variety, panel)
+        return spec.merge(var, on=["year", "geo"])
+
+    table = _shared("structure", (panel, ref), measures)
     out = _position(table, panel_code(territory), list(STRUCTURE_LABELS))
     out.insert(1, "label", out["measure"].map(STRUCTURE_LABELS))
     return out
@@ -190,7 +240,7 @@ def cluster_profile(
     """
     panel = comparison_panel(employment, territory) if panel is None else panel
     panel = panel[panel["year"] == year]
-    stars = _quiet(clusters.cluster_stars, panel)
+    stars = _shared("stars", (panel,), lambda: _quiet(clusters.cluster_stars, panel))
     own = stars[(stars["geo"] == panel_code(territory)) & (stars["stars"] >= min_stars)].copy()
     own["label"] = own["nace_r2"].map(nace_labels()).fillna("")
     own = own.sort_values(["stars", "lq"], ascending=[False, False])
@@ -202,6 +252,13 @@ def _year_panel(
 ) -> pd.DataFrame:
     panel = comparison_panel(employment, territory) if panel is None else panel
     return panel[panel["year"] == year]
+
+
+def _complexity(panel: pd.DataFrame) -> dict[str, Any]:
+    """The complexity result of one year's panel (withheld cells absent), with its
+    log-supermodularity share computed on first use; shared by the quadrant and the ECI."""
+    return _shared("complexity", (panel,), lambda: {"result": _quiet(complexity.compute, panel, missing="zero",
+                                                                      density=False)})
 
 
 def diversification_options(
@@ -225,7 +282,8 @@ def diversification_options(
     panel = _year_panel(employment, territory, year, panel)
     code = panel_code(territory)
     withheld = sorted(panel.loc[(panel["geo"] == code) & panel["value"].isna(), "nace_r2"])
-    q = _quiet(quadrant.smart_specialisation_quadrant, panel, code, missing="zero")
+    q = _quiet(quadrant.smart_specialisation_quadrant, panel, code, missing="zero",
+               result=_complexity(panel)["result"])
     attrs = dict(q.attrs)
     q = q[~q["sector"].isin(withheld)].rename(columns={"sector": "nace_r2"})
     q = q.assign(label=q["nace_r2"].map(nace_labels()).fillna(""))
@@ -252,8 +310,31 @@ def complexity_position(
     near 0.5 the ranking is not borne out by the data, and the position should be read with care.
     """
     panel = _year_panel(employment, territory, year, panel)
-    res = _quiet(complexity.compute, panel, missing="zero", density=False)
-    ranked = res.locations().dropna(subset=["eci"])  # regions with figures that year
-    out = _position(ranked, panel_code(territory), ["eci", "diversity"])
-    out.attrs["log_supermodularity"] = float(res.log_supermodularity(threads=1)["share"].iloc[0])
+    shared = _complexity(panel)
+    res = shared["result"]
+    if "ranked" not in shared:
+        shared["ranked"] = res.locations().dropna(subset=["eci"])  # regions with figures that year
+        shared["log_supermodularity"] = float(res.log_supermodularity(threads=1)["share"].iloc[0])
+    out = _position(shared["ranked"], panel_code(territory), ["eci", "diversity"])
+    out.attrs["log_supermodularity"] = shared["log_supermodularity"]
     return out
+
+
+def warm(employment: pd.DataFrame | None = None) -> int:
+    """Fill the all-region cache for the default year of the extract (a batch's kernel template
+    calls this once, so that every NUTS 2 report forked from it starts with these parts computed).
+
+    Returns the year warmed.
+    """
+    from clusterix_lib import datasets
+
+    employment = datasets.employment() if employment is None else employment
+    nuts2 = employment.loc[employment["geo"].str.len() == 4, "geo"]
+    prof = profile.employment_profile(employment, str(nuts2.iloc[0]))
+    territory, year = prof["territory"], int(prof["year"])
+    panel = comparison_panel(employment, territory)
+    structure_position(employment, territory, year, panel=panel)
+    cluster_profile(employment, territory, year, panel=panel)
+    diversification_options(employment, territory, year, panel=panel)
+    complexity_position(employment, territory, year, panel=panel)
+    return year

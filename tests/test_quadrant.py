@@ -102,3 +102,16 @@ def test_real_employment_data():
     assert set(q["quadrant"].dropna()) <= set(quadrant.QUADRANTS.values())
     assert np.isfinite([q.attrs["relatedness_split"], q.attrs["complexity_split"]]).all()
     assert q["relatedness_density"].between(0, 100).all()
+
+
+def test_a_precomputed_result_is_used_and_gives_the_same_table(monkeypatch):
+    data = toy()
+    res = complexity.compute(data, loc="region", prod="sector", density=False)
+    expected = quadrant.smart_specialisation_quadrant(data, "R3", **COLS)
+    monkeypatch.setattr(complexity, "compute", lambda *a, **k: pytest.fail("computed again"))
+    for region in ("R3", "R5"):  # one result serves every region of the panel
+        got = quadrant.smart_specialisation_quadrant(data, region, **COLS, result=res)
+        if region == "R3":
+            pd.testing.assert_frame_equal(got, expected)
+            assert got.attrs == expected.attrs
+        assert set(got["region"]) == {region}

@@ -80,3 +80,57 @@ def test_position_of_a_region_without_figures_is_nan():
     t = pd.DataFrame({"geo": ["A", "B"], "x": [1.0, 2.0]})
     out = sp._position(t, "C", ["x"])
     assert np.isnan(out["value"].iloc[0]) and np.isnan(out["rank"].iloc[0]) and out["of"].iloc[0] == 2
+
+
+def _sections(employment, territory, year, panel):
+    return {
+        "structure": sp.structure_position(employment, territory, year, panel=panel),
+        "stars": sp.cluster_profile(employment, territory, year, panel=panel),
+        "options": sp.diversification_options(employment, territory, year, panel=panel),
+        "eci": sp.complexity_position(employment, territory, year, panel=panel),
+    }
+
+
+def test_all_region_cache_gives_what_a_fresh_computation_gives(employment, cz08, monkeypatch):
+    monkeypatch.setattr(sp, "_SHARED", type(sp._SHARED)())
+    panel = sp.comparison_panel(employment, cz08)
+    dk03 = profile.employment_profile(employment, "DK03", year=2014)["territory"]
+    sp.warm(employment)  # the template's call: another region, the default year
+    first = _sections(employment, dk03, 2014, panel)  # fills the cache for 2014
+    assert {k[0] for k in sp._SHARED} == {"structure", "stars", "complexity"}
+    cached = _sections(employment, cz08, 2014, panel)  # served from it
+    sp._SHARED.clear()
+    fresh = _sections(employment, cz08, 2014, panel)
+    for name in fresh:
+        pd.testing.assert_frame_equal(cached[name], fresh[name])
+        assert cached[name].attrs == fresh[name].attrs
+    assert not first["stars"].equals(fresh["stars"])  # the regions' own rows differ
+
+
+def test_all_region_cache_is_never_stale(employment, cz08, monkeypatch):
+    monkeypatch.setattr(sp, "_SHARED", type(sp._SHARED)())
+    panel = sp.comparison_panel(employment, cz08)
+    before = sp.structure_position(employment, cz08, 2014, panel=panel).set_index("measure")
+    sp.complexity_position(employment, cz08, 2014, panel=panel)
+    # the same object changed in place: CZ08's largest 2014 division doubled
+    row = panel[(panel["geo"] == "CZ08") & (panel["year"] == 2014)]["value"].idxmax()
+    panel.loc[row, "value"] *= 2
+    after = sp.structure_position(employment, cz08, 2014, panel=panel).set_index("measure")
+    eci_after = sp.complexity_position(employment, cz08, 2014, panel=panel)
+    assert len(sp._SHARED) == 4  # the changed panel got entries of its own
+    assert after.loc["krugman", "value"] != pytest.approx(before.loc["krugman", "value"])
+    sp._SHARED.clear()
+    fresh = sp.structure_position(employment, cz08, 2014, panel=panel).set_index("measure")
+    pd.testing.assert_frame_equal(after, fresh)
+    pd.testing.assert_frame_equal(eci_after, sp.complexity_position(employment, cz08, 2014, panel=panel))
+
+
+def test_cache_keeps_a_bounded_number_of_results(monkeypatch):
+    monkeypatch.setattr(sp, "_SHARED", type(sp._SHARED)())
+    calls = []
+    for i in range(sp._SHARED_SIZE + 5):
+        frame = pd.DataFrame({"x": [float(i)]})
+        sp._shared("t", (frame,), lambda i=i: calls.append(i) or i)
+    assert len(sp._SHARED) == sp._SHARED_SIZE and len(calls) == sp._SHARED_SIZE + 5
+    assert sp._shared("t", (pd.DataFrame({"x": [float(sp._SHARED_SIZE + 4)]}),), lambda: -1) == sp._SHARED_SIZE + 4
+    assert sp._shared("t", (pd.DataFrame({"x": [0.0]}),), lambda: -1) == -1  # the oldest was dropped
