@@ -206,14 +206,12 @@ counts as restricted)
     if column not in table.columns:
         table[column] = ""
         return table
-    raw = table[column].fillna("").astype(str)
-    norm = raw.str.strip().str.lower()
-    bad = ~norm.isin(["", *LEVELS])
+    norm, bad = _level_words(table[column])
     if bad.any():
         i = int(bad.to_numpy().nonzero()[0][0])
         raise DataFileError(
             "unknown confidentiality level",
-            where=location(path, line=i + first_line, column=column, value=raw.iloc[i]),
+            where=location(path, line=i + first_line, column=column, value=str(table[column].iloc[i])),
             hint=f"write {', '.join(LEVELS[:-1])} or {LEVELS[-1]} (an empty cell counts as restricted)",
         )
     table[column] = norm.to_numpy()
@@ -243,15 +241,21 @@ def levels_by_text(
     return pd.Series(np.where(has_text, with_text, without_text), index=frame.index, dtype=object)
 
 
+def _level_words(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The cells of a level column stripped and lower-cased (``""`` for an empty cell), and a
+    mask of those that are no level word (empty cells are allowed)."""
+    norm = raw.astype("string").fillna("").str.strip().str.lower()
+    return norm, ~norm.isin(["", *LEVELS])
+
+
 def _row_levels(frame: pd.DataFrame, column: str, where: str) -> pd.Series:
     """The level of every row as an integer rank (blank = restricted); errors name the rows."""
     import pandas as pd
 
     raw = frame[column]
-    text = raw.astype("string").str.strip().str.lower()
-    blank = text.isna() | (text == "")
+    text, bad = _level_words(raw)
+    blank = text == ""
     ranks = text.map({lvl: i for i, lvl in enumerate(LEVELS)})
-    bad = ranks.isna() & ~blank
     if bad.any():
         rows = list(frame.index[bad.to_numpy()][:5])
         values = sorted({str(v) for v in raw[bad]})[:5]
@@ -559,13 +563,40 @@ def _variants(text: str, visible_texts: Iterable[str] = ()) -> set[str]:
     return {re.sub(r"(&[#\w]*|\\u?[0-9a-fA-F]{0,3}|\\)$", "", v) for v in out if len(v) >= MIN_SECRET_LENGTH}
 
 
+_TEXT_SUFFIXES = (".html", ".ipynb", ".csv", ".json", ".txt", ".md")
+
+
+def _searchable_text(path: Path) -> str | None:
+    """The text :func:`find_leaks` searches in ``path``; ``None`` for a file it does not search.
+
+    An XLSX workbook is a zip of XML parts: their text with the XML entities resolved, so a
+    record's raw text is found whatever the workbook writer escaped.
+    """
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        return None
+    if suffix in _TEXT_SUFFIXES:
+        return path.read_text(encoding="utf-8", errors="replace")
+    if suffix == ".xlsx":
+        import html
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as book:
+                parts = [book.read(n).decode("utf-8", errors="replace") for n in book.namelist() if n.endswith(".xml")]
+        except (zipfile.BadZipFile, OSError, KeyError) as exc:
+            raise ValueError(f"it is not a readable workbook ({exc})") from exc
+        return "\n".join(html.unescape(part) for part in parts)
+    return None
+
+
 def find_leaks(files: Iterable[str | Path], secrets: Mapping[str, str]) -> list[str]:
     """Every (file, record) pair where a file shows the text of a secret record; empty when clean.
 
     A record counts as shown when its whole text, or its first :data:`PREFIX_LENGTH` characters,
     appear -- raw, HTML-escaped or JSON-escaped. Files are searched as UTF-8 text (HTML,
-    ``.ipynb``, CSV, JSON); others (XLSX) are skipped -- their content also travels in the
-    ``.ipynb``, which is searched.
+    ``.ipynb``, CSV, JSON, text); an XLSX workbook by the text of its XML parts (cells, shared
+    strings, sheet names), unescaped. Other files are not searched.
 
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "r.html"
@@ -583,9 +614,13 @@ def find_leaks(files: Iterable[str | Path], secrets: Mapping[str, str]) -> list[
     found: list[str] = []
     for f in files:
         p = Path(f)
-        if p.suffix.lower() not in (".html", ".ipynb", ".csv", ".json", ".txt", ".md") or not p.is_file():
+        try:
+            content = _searchable_text(p)
+        except ValueError as exc:  # what cannot be searched is not shipped as clean
+            found.append(f"{p.name} cannot be searched for non-public records: {exc}")
             continue
-        content = p.read_text(encoding="utf-8", errors="replace")
+        if content is None:
+            continue
         seen: set[str] = set()
         for pattern, origin in patterns.items():
             if origin not in seen and pattern in content:

@@ -393,3 +393,25 @@ def test_real_reports_show_consortium_texts_only_in_a_consortium_build(real_buil
         tables = [p for p in _built_files(consortium) if p.suffix == ".csv"]
         assert tables and find_leaks(tables, secrets), "no consortium text in the consortium build's tables"
     assert "not shown in this" not in consortium.html.read_text(encoding="utf-8")
+
+
+def test_find_leaks_searches_workbooks(tmp_path):
+    import openpyxl
+
+    records = _plant(tmp_path / "d")
+    secrets = secret_strings("public", [records.parent])
+    book = openpyxl.Workbook()
+    book.active.append(["Comment"])
+    book.active.append([MARKERS["public"]])
+    clean = tmp_path / "clean.xlsx"
+    book.save(clean)
+    book.active.append([MARKERS["consortium"] + " & more"])  # XML-escaped in the file
+    leaky = tmp_path / "leaky.xlsx"
+    book.save(leaky)
+    assert find_leaks([clean], secrets) == []
+    shown = "leaky.xlsx shows the non-public record comments.csv, line 3, column comment"
+    assert find_leaks([leaky], secrets) == [shown]
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a zip")
+    (found,) = find_leaks([broken], secrets)
+    assert found.startswith("broken.xlsx cannot be searched for non-public records: it is not a readable workbook")
