@@ -256,7 +256,11 @@ def test_briefing_pack(built):
         assert sim["innovation"] == pytest.approx(context.loc[("AT12", v), "innovation"])
     assert set(rec["complementarity"]) == set(trip.visiting_regions)
     t = tables(outcome)
-    assert set(t) == {"agenda", "practices", "visitor_complementarity"}
+    assert set(t) == {"agenda", "practices", "visitor_complementarity", "context_similarity"}
+    sim = t["context_similarity"].set_index(["region_a", "region_b"])
+    for v in trip.visiting_regions:  # the downloaded pairs are the library's
+        for col in ("structure", "innovation", "structure_pct", "innovation_pct"):
+            assert sim.loc[("AT12", v), col] == pytest.approx(context.loc[("AT12", v), col], nan_ok=True)
     assert len(t["agenda"]) == len(trip.site_visits) and {"date", "time", "organisation", "purpose"} <= set(
         t["agenda"].columns
     )

@@ -231,7 +231,7 @@ def _tables(outcome) -> dict[str, pd.DataFrame]:
 def test_round_trip_tables(built):
     outcome = built["DK03-RT"]
     tables = _tables(outcome)
-    assert set(tables) == {"criteria", "dimensions", "recommendations"}
+    assert set(tables) == {"criteria", "dimensions", "recommendations", "anonymised_scores"}
     crit = tables["criteria"]
     assert {"criterion", "short", "self", "peers", "consensus", "iqr", "range", "contested"} <= set(crit.columns)
     review = pr.load_review("DK03-RT", folder=outcome.job.params["reviews_dir"])
@@ -246,6 +246,12 @@ def test_round_trip_tables(built):
     )
     assert "illustrative" in recs.columns and not recs["illustrative"].any()
     assert output_paths(outcome.job.output_stem)["xlsx"].is_file()
+    # the annex: every score, as the report shows it
+    annex = pr.anonymised_scores(pr.load_scores(review.scores_path), review, review.rubric())
+    got = tables["anonymised_scores"]
+    assert list(got.columns) == list(annex.columns) and got["Id"].tolist() == annex["Id"].tolist()
+    text = got.drop(columns=["Id", "Criterion"]).astype("string").fillna("").to_numpy()
+    assert text.tolist() == annex.drop(columns=["Id", "Criterion"]).astype("string").fillna("").to_numpy().tolist()
 
 
 @pytest.mark.parametrize("review", ["DK03-RT", "AT12-2017"])
@@ -255,7 +261,7 @@ def test_public_tables_hold_no_consortium_text(built, review):
     secrets = confidentiality.secret_strings("public", [folder] if review == "DK03-RT" else None)
     assert any("recommendations.csv" in v for v in secrets.values())  # there is something to leak
     csvs = [p for p in report_files(outcome.job.output_stem) if p.suffix == ".csv"]
-    assert len(csvs) == 3
+    assert len(csvs) == 4
     assert confidentiality.find_leaks(csvs, secrets) == []
     all_recs = rec_lib.load_recommendations(
         pr.load_review(review, folder=outcome.job.params.get("reviews_dir") or None).recommendations_path
