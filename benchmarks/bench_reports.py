@@ -116,6 +116,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument("--limit", type=int, default=None, help="only the first N jobs")
     run.add_argument("--skip-floor", action="store_true", help="do not run the floor")
     run.add_argument(
+        "--skeleton-sample",
+        type=int,
+        default=40,
+        help="with --all-nuts2: reports of the notebook with its code cells emptied, the least its structure "
+        "costs (default 40; 0 = skip)",
+    )
+    run.add_argument(
         "--no-warmup",
         action="store_true",
         help="skip the unmeasured warm-up report (fills OS and font caches)",
@@ -199,6 +206,24 @@ def floor_jobs(jobs: list, floor_notebook: Path, out_dir: Path) -> list:
             )
         )
     return out
+
+
+def skeleton_notebook(notebook: Path, dest: Path) -> Path:
+    """``notebook`` with every code cell but the parameters emptied (``pass``), markdown kept.
+
+    Run through the same pipeline it measures what the report's *structure* costs -- its cells
+    and pages of text, before any computation or figure: the least this notebook can take.
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" not in (cell.metadata.get("tags") or []):
+            cell.source = "pass"
+            cell.outputs = []
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest)
+    return dest
 
 
 def _stage_means(outcomes) -> dict[str, float]:
@@ -385,6 +410,11 @@ def main_all_nuts2(args: argparse.Namespace, work: Path, bench_dir: Path) -> int
         args.timeout,
         args.progress,
     )
+    skeleton = None
+    if args.skeleton_sample:
+        skel_nb = skeleton_notebook(jobs[0].notebook, work / "skeleton-nb" / jobs[0].notebook.name)
+        skel_jobs = floor_jobs(jobs[: max(workers, args.skeleton_sample)], skel_nb, work / "skeleton")
+        skeleton = measure("skeleton", skel_jobs, workers, args.timeout, args.progress)
     result = measure("batch", jobs, workers, args.timeout, args.progress, site=site)
     regions = [j.header["region"] for j in jobs] if args.limit else None
     rebuild = no_change_rebuild(site, args.all_nuts2, args.reports, workers, regions)
@@ -400,12 +430,15 @@ def main_all_nuts2(args: argparse.Namespace, work: Path, bench_dir: Path) -> int
         "no_change_rebuild": rebuild,
         "ratio_per_report": _ratio(result["per_report_mean_s"], floor["per_report_mean_s"]),
         "ratio_median": _ratio(result["per_report_median_s"], floor["per_report_median_s"]),
+        "skeleton": skeleton,
+        "ratio_skeleton": skeleton and _ratio(skeleton["per_report_mean_s"], floor["per_report_mean_s"]),
     }
     out = args.out or bench_dir / "site.json"
     atomic_write_text(out, json.dumps(report, indent=2) + "\n")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     ok = result["ok"] == result["reports"] and floor["ok"] == floor["reports"] and rebuild["exit"] == 0
+    ok = ok and (skeleton is None or skeleton["ok"] == skeleton["reports"])
     print(f"jobs:                  {len(jobs)} {args.reports} reports, every NUTS 2 region of {args.all_nuts2}")
     print(f"workers:               {workers} (CPUs: {os.cpu_count()})")
     print(
@@ -427,6 +460,13 @@ def main_all_nuts2(args: argparse.Namespace, work: Path, bench_dir: Path) -> int
         f"ratio per-report/floor: {report['ratio_per_report']} (means), "
         f"{report['ratio_median']} (medians)  [target <= 1.5]"
     )
+    if skeleton:
+        print(
+            f"skeleton per report:   mean {skeleton['per_report_mean_s']:.2f} s, median "
+            f"{skeleton['per_report_median_s']:.2f} s ({skeleton['reports']} reports of {jobs[0].notebook.name} with "
+            f"every code cell emptied; ratio to the floor {report['ratio_skeleton']}: the least this notebook's "
+            "cells and text can cost)"
+        )
     print(f"no-change rebuild:     {rebuild['wall_s']:.2f} s ({rebuild['summary']})  [target < 5 s]")
     print(f"wrote {out}")
     return 0 if ok else 1
