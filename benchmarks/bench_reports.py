@@ -226,6 +226,40 @@ def skeleton_notebook(notebook: Path, dest: Path) -> Path:
     return dest
 
 
+def cell_times(outcomes, top: int = 8) -> list[dict]:
+    """The code cells taking the most time, as papermill recorded them in the executed notebooks.
+
+    One row per code cell of the notebook (the reports must share one notebook): its position,
+    its first line, and the median and mean of its duration over the reports, largest first.
+    """
+    import nbformat
+
+    durations: dict[int, list[float]] = {}
+    first_line: dict[int, str] = {}
+    for o in outcomes:
+        if not (o.ok and o.ipynb and Path(o.ipynb).exists()):
+            continue
+        nb = nbformat.read(o.ipynb, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            d = cell.metadata.get("papermill", {}).get("duration")
+            if d is not None:
+                durations.setdefault(i, []).append(float(d))
+                first_line.setdefault(i, next((ln for ln in cell.source.splitlines() if ln.strip()), ""))
+    rows = [
+        {
+            "cell": i,
+            "first_line": first_line[i][:90],
+            "median_s": round(statistics.median(v), 4),
+            "mean_s": round(statistics.fmean(v), 4),
+        }
+        for i, v in durations.items()
+    ]
+    total = {"cell": "all", "first_line": f"{len(rows)} code cells", "mean_s": round(sum(r["mean_s"] for r in rows), 3)}
+    return [total, *sorted(rows, key=lambda r: -r["mean_s"])[:top]]
+
+
 def _stage_means(outcomes) -> dict[str, float]:
     stages: dict[str, list[float]] = {}
     for o in outcomes:
@@ -236,7 +270,9 @@ def _stage_means(outcomes) -> dict[str, float]:
     return {k: round(statistics.fmean(v), 3) for k, v in stages.items()}
 
 
-def measure(name: str, jobs: list, workers: int, timeout: float, progress: bool, site: Path | None = None) -> dict:
+def measure(
+    name: str, jobs: list, workers: int, timeout: float, progress: bool, site: Path | None = None, cells: bool = False
+) -> dict:
     """Run ``jobs``; with ``site``, as ``clusterix reports`` does: manifest (forced), then the index."""
     from clusterix_lib.batch import run_batch, summarise, write_index
 
@@ -262,6 +298,7 @@ def measure(name: str, jobs: list, workers: int, timeout: float, progress: bool,
         "per_report_median_s": round(statistics.median(secs), 3) if secs else None,
         "per_report_max_s": round(max(secs), 3) if secs else None,
         "stage_means_s": _stage_means(outcomes),
+        "cells": cell_times(outcomes) if cells else None,
         "details": [
             {
                 "title": o.job.title,
@@ -415,7 +452,7 @@ def main_all_nuts2(args: argparse.Namespace, work: Path, bench_dir: Path) -> int
         skel_nb = skeleton_notebook(jobs[0].notebook, work / "skeleton-nb" / jobs[0].notebook.name)
         skel_jobs = floor_jobs(jobs[: max(workers, args.skeleton_sample)], skel_nb, work / "skeleton")
         skeleton = measure("skeleton", skel_jobs, workers, args.timeout, args.progress)
-    result = measure("batch", jobs, workers, args.timeout, args.progress, site=site)
+    result = measure("batch", jobs, workers, args.timeout, args.progress, site=site, cells=True)
     regions = [j.header["region"] for j in jobs] if args.limit else None
     rebuild = no_change_rebuild(site, args.all_nuts2, args.reports, workers, regions)
     report = {
@@ -452,6 +489,11 @@ def main_all_nuts2(args: argparse.Namespace, work: Path, bench_dir: Path) -> int
     if result["stage_means_s"]:
         stages = ", ".join(f"{k} {v:.2f}" for k, v in result["stage_means_s"].items())
         print(f"  inside the worker:   {stages} (s, mean)")
+    if result["cells"]:
+        total, *heavy = result["cells"]
+        print(f"  in its cells:        {total['mean_s']:.2f} s ({total['first_line']}, mean); the heaviest:")
+        for r in heavy:
+            print(f"    cell {r['cell']:>3}  mean {r['mean_s']:.3f} s, median {r['median_s']:.3f} s  {r['first_line']}")
     print(
         f"floor per report:      mean {floor['per_report_mean_s']:.2f} s, median {floor['per_report_median_s']:.2f} s "
         f"({floor['reports']} trivial reports, {floor['wall_s']:.1f} s wall)"
