@@ -84,7 +84,10 @@ def territory_series(data: pd.DataFrame, territory: nuts.Territory, *, by: list[
     out["n_components"] = grouped["value"].count()
     out.loc[out["n_components"] < n, "value"] = np.nan
     if "flag" in part:
-        out["flag"] = grouped["flag"].agg(lambda s: "".join(sorted(set("".join(s.astype(str))))))
+        # the components' flag letters, each once, in alphabetical order ("c" + "dc" -> "cd")
+        flags = part["flag"].astype(object).fillna("").astype(str)
+        joined = flags.groupby([part[c] for c in by], sort=True).agg("".join)
+        out["flag"] = joined.map({f: "".join(sorted(set(f))) for f in joined.unique()})
     return out.reset_index().drop(columns="n_components")
 
 

@@ -43,6 +43,25 @@ def test_territory_sum_is_unknown_when_a_part_is_withheld():
     assert np.isnan(out.loc["C11", "value"]) and out.loc["C11", "flag"] == "c"
 
 
+def test_territory_sum_combines_flags_letter_by_letter():
+    data = pd.DataFrame({
+        "geo": ["X1", "X2", "X1", "X2"], "year": [2014] * 4, "nace_r2": ["C10", "C10", "C11", "C11"],
+        "value": [1.0, 2.0, 3.0, 4.0], "flag": pd.array(["dc", "bc", None, "e"], dtype="string"),
+    })
+    t = nuts.Territory(code="X", name="X", level=1, stats_codes=("X1", "X2"), method="sum of NUTS 2 regions", note="")
+    out = profile.territory_series(data, t, by=["year", "nace_r2"]).set_index("nace_r2")
+    assert out["flag"].to_dict() == {"C10": "bcd", "C11": "e"}  # each letter once, sorted; a missing flag is none
+
+
+def test_territory_sum_flags_on_real_data():
+    e = datasets.employment()
+    t = profile.profile_territory("BE2", set(e["geo"]) - {"BE2"})
+    out = profile.territory_series(e, t, by=["year", "nace_r2"]).set_index(["year", "nace_r2"])["flag"]
+    parts = e[e["geo"].isin(t.stats_codes)]
+    want = {k: "".join(sorted(set("".join(g.fillna(""))))) for k, g in parts.groupby(["year", "nace_r2"])["flag"]}
+    assert out.to_dict() == want and sum(map(bool, want.values())) > 10
+
+
 def test_reference_totals_count_members():
     data = pd.DataFrame({"geo": ["AT", "BE", "AT", "BE", "NO"], "nace_r2": ["C10", "C10", "C11", "C11", "C10"],
                          "value": [1.0, 2.0, 4.0, np.nan, 100.0]})
