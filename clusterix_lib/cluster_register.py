@@ -29,8 +29,8 @@ import pandas as pd
 
 from clusterix_lib import nuts, paths
 from clusterix_lib.competences import nace_divisions, prime_nace_codes
-from clusterix_lib.errors import ClusterixError, DataFileError, ParameterError, location
-from clusterix_lib.fileio import read_text_csv
+from clusterix_lib.errors import ClusterixError, ParameterError, location
+from clusterix_lib.fileio import read_text_csv, row_failer
 
 __all__ = ["CLUSTER_FILE", "MEMBER_TYPES", "cluster_pairs", "load_clusters", "region_clusters"]
 
@@ -55,9 +55,7 @@ def load_clusters(path: str | Path | None = None, *, regions: pd.DataFrame | Non
         path, REQUIRED, what="cluster register", optional=[*member_cols, "label", "illustrative", "source"]
     )
 
-    def fail(row: int, column: str, what: str, hint: str) -> None:
-        raise DataFileError(what, where=location(path, line=row + 2, column=column, value=table.at[row, column]),
-                            hint=hint)
+    fail = row_failer(path, table)
 
     for col in REQUIRED:
         empty = table.index[table[col] == ""]

@@ -27,7 +27,7 @@ import pandas as pd
 
 from clusterix_lib import nuts, paths, profile, smart_profile
 from clusterix_lib.errors import ClusterixError, DataFileError, location
-from clusterix_lib.fileio import read_text_csv
+from clusterix_lib.fileio import read_text_csv, row_failer
 from clusterix_lib.nace import load_nace, nace_labels, parse_nace_codes
 
 __all__ = [
@@ -127,9 +127,7 @@ def load_declared_competences(path: str | Path | None = None, *, regions: pd.Dat
         path, DECLARED_COLUMNS, what="declared-competences file", optional=["year", "illustrative", "source"]
     )
 
-    def fail(row: int, column: str, what: str, hint: str) -> None:
-        raise DataFileError(what, where=location(path, line=row + 2, column=column, value=table.at[row, column]),
-                            hint=hint)
+    fail = row_failer(path, table)
 
     for col in DECLARED_COLUMNS:
         empty = table.index[table[col] == ""]

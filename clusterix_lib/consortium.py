@@ -12,7 +12,7 @@ import pandas as pd
 
 from clusterix_lib import nuts, paths
 from clusterix_lib.errors import ClusterixError, DataFileError, location
-from clusterix_lib.fileio import read_text_csv
+from clusterix_lib.fileio import read_text_csv, row_failer
 
 DEFAULT_CONSORTIUM = "consortium_clusterix2.csv"
 
@@ -57,11 +57,7 @@ def load_consortium(path: str | Path | None = None, *, regions: pd.DataFrame | N
     if table.empty:
         raise DataFileError("consortium file has no partners", where=location(path), hint="add one row per partner")
 
-    def fail(row: int, column: str, what: str, hint: str) -> None:
-        # row 0 of the frame is line 2 of the file (line 1 is the header)
-        raise DataFileError(
-            what, where=location(path, line=row + 2, column=column, value=table.at[row, column]), hint=hint
-        )
+    fail = row_failer(path, table)
 
     for col in REQUIRED_COLUMNS:
         empty = table.index[table[col] == ""]

@@ -1,4 +1,4 @@
-"""Atomic file writes: a reader never sees a half-written file."""
+"""File helpers: atomic writes, the reader of hand-kept CSV files and the errors naming their rows."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import gzip
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 
@@ -59,6 +61,31 @@ def write_csv_deterministic(df: pd.DataFrame, path: str | Path) -> Path:
             gz.write(text)
         text = buf.getvalue()
     return atomic_write_bytes(path, text)
+
+
+def row_failer(
+    path: str | Path, table: pd.DataFrame, *, first_line: int = 2
+) -> Callable[[int, str, str, str], NoReturn]:
+    """``fail(row, column, what, hint)`` for a loader's checks of ``table`` read from ``path``.
+
+    It raises :class:`~clusterix_lib.errors.DataFileError` naming the file, the line (row 0 of
+    the frame is line ``first_line``: line 1 is the header), the column and the cell's value.
+
+    >>> t = pd.DataFrame({"year": ["2014", "20x5"]})
+    >>> row_failer("a.csv", t)(1, "year", "not a year", "write four digits")
+    Traceback (most recent call last):
+    ...
+    clusterix_lib.errors.DataFileError: not a year (file a.csv, line 3, column 'year', value '20x5'). What to do: \
+write four digits
+    """
+    from clusterix_lib.errors import DataFileError, location
+
+    def fail(row: int, column: str, what: str, hint: str) -> NoReturn:
+        raise DataFileError(
+            what, where=location(path, line=row + first_line, column=column, value=table.at[row, column]), hint=hint
+        )
+
+    return fail
 
 
 def read_text_csv(

@@ -54,6 +54,7 @@ import pandas as pd
 
 from clusterix_lib import nuts
 from clusterix_lib.errors import ClusterixError, DataFileError, location
+from clusterix_lib.fileio import row_failer
 
 __all__ = [
     "COLUMNS",
@@ -261,10 +262,7 @@ def load_good_practices(
             table[c] = ""
     table = table[list(COLUMNS)].apply(lambda s: s.str.strip())
 
-    def fail(row: int, column: str, what: str, hint: str) -> None:
-        raise DataFileError(
-            what, where=location(path, line=row + 2, column=column, value=table.at[row, column]), hint=hint
-        )
+    fail = row_failer(path, table)
 
     def first(mask: pd.Series) -> int | None:
         idx = table.index[mask]

@@ -47,7 +47,7 @@ import pandas as pd
 
 from clusterix_lib.confidentiality import read_levels
 from clusterix_lib.errors import ClusterixError, DataFileError, ParameterError, location
-from clusterix_lib.fileio import read_text_csv
+from clusterix_lib.fileio import read_text_csv, row_failer
 
 __all__ = [
     "ACTION_STATUSES",
@@ -141,10 +141,7 @@ def _read(folder: Path, key: str) -> pd.DataFrame:
         hint=f"add {FILES[key]} with the columns {', '.join(REQUIRED[key])} (see data/monitoring/README.md)",
     )
 
-    def fail(row: int, column: str, what: str, hint: str) -> None:
-        raise DataFileError(
-            what, where=location(path, line=row + 2, column=column, value=table.at[row, column]), hint=hint
-        )
+    fail = row_failer(path, table)
 
     required_filled = [c for c in REQUIRED[key] if c not in ("baseline", "baseline_date", "target", "target_date")]
     if key == "values":

@@ -32,6 +32,7 @@ import pandas as pd
 
 from clusterix_lib.confidentiality import read_levels
 from clusterix_lib.errors import DataFileError, location
+from clusterix_lib.fileio import row_failer
 from clusterix_lib.rubrics import Rubric
 
 __all__ = [
@@ -132,10 +133,7 @@ def load_recommendations(path: str | Path, rubric: Rubric | None = None) -> pd.D
         .str.replace(r"^>\s*12\s*m.*$", ">12 m", regex=True)
     )
 
-    def fail(row: int, column: str, what: str, hint: str) -> None:
-        raise DataFileError(
-            what, where=location(path, line=row + 2, column=column, value=table.at[row, column]), hint=hint
-        )
+    fail = row_failer(path, table)
 
     for c in REQUIRED:
         bad = table.index[table[c] == ""]

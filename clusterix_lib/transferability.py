@@ -46,6 +46,7 @@ import pandas as pd
 from clusterix_lib import nuts, profile
 from clusterix_lib.confidentiality import level_of, read_levels
 from clusterix_lib.errors import ClusterixError, DataFileError, location
+from clusterix_lib.fileio import row_failer
 from clusterix_lib.rubrics import Rubric
 
 __all__ = [
@@ -406,10 +407,7 @@ def load_assessments(
         return empty.assign(value=pd.Series(dtype=float))
     read_levels(table, path)
 
-    def fail(row: int, column: str, what: str, hint: str) -> None:
-        raise DataFileError(
-            what, where=location(path, line=row + 2, column=column, value=table.at[row, column]), hint=hint
-        )
+    fail = row_failer(path, table)
 
     _check_pairs(table, path, register, regions, fail)
     values, nas = [], []
@@ -458,10 +456,7 @@ def load_transfers(
         return empty.assign(illustrative=pd.Series(dtype=bool))
     read_levels(table, path)
 
-    def fail(row: int, column: str, what: str, hint: str) -> None:
-        raise DataFileError(
-            what, where=location(path, line=row + 2, column=column, value=table.at[row, column]), hint=hint
-        )
+    fail = row_failer(path, table)
 
     _check_pairs(table, Path(path), register, regions, fail)
     table["stage"] = table["stage"].str.lower()
