@@ -33,6 +33,18 @@ def test_forked_kernels_start_warm_and_share_nothing(tmp_path):
     assert all(r["level"] == "consortium" for r in recs)  # the environment of this build
 
 
+@pytest.mark.skipif(not kernel_fork.enabled(), reason="forked kernels need Linux (os.fork)")
+def test_workers_are_replaced_after_their_quota(tmp_path, monkeypatch):
+    from clusterix_lib import batch
+
+    same = _run(tmp_path / "kept", n=3)
+    assert len({r["parent_pid"] for r in same}) == 1  # one worker, one template for all three
+    monkeypatch.setattr(batch, "WORKER_MAX_JOBS", 1)
+    fresh = _run(tmp_path / "replaced", n=3)
+    assert len({r["parent_pid"] for r in fresh}) == 3  # a new worker (and template) per report
+    assert all(r["preloaded"] and r["leftover_module_state"] is None for r in fresh)
+
+
 def test_switched_off_gives_normal_kernels_with_the_same_results(tmp_path, monkeypatch):
     monkeypatch.setenv(kernel_fork.ENV_SWITCH, "0")
     recs = _run(tmp_path, n=2)
