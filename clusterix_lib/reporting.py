@@ -1069,7 +1069,11 @@ def _exporter(template_base: str) -> Any:
 
     class _Exporter(HTMLExporter):
         """HTMLExporter whose accessibility pass is :func:`_accessible` on the text instead of a
-        BeautifulSoup parse and rewrite of the whole page (~0.1 s per report with figures)."""
+        BeautifulSoup parse and rewrite of the whole page (~0.1 s per report with figures).
+
+        The filters registered are those of nbconvert 7's ``HTMLExporter.from_notebook_node``;
+        ``tests/test_reporting.py`` checks that the page has the same tags, attributes and text.
+        """
 
         def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> tuple[str, Any]:
             langinfo = nb.metadata.get("language_info", {})

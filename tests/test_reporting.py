@@ -509,3 +509,43 @@ def test_table_of_contents_needs_two_headings_and_keeps_ids_unique():
     two = '<main class="cx-main"><!--cx-toc--><h2>Same</h2><p>x</p><h2>Same</h2></main>'
     out = add_table_of_contents(two)
     assert 'id="s-same"' in out and 'id="s-same-2"' in out and 'href="#s-same-2"' in out
+
+
+class _Tags(HTMLParser):
+    """Start tags with their attributes (order-free, whitespace-normalised, valueless = ""), and the
+    text, of a page."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.items: list = []
+
+    def handle_starttag(self, tag, attrs):
+        self.items.append((tag, tuple(sorted((k, " ".join((v or "").split())) for k, v in attrs))))
+
+    def handle_data(self, data):
+        if data.strip():
+            self.items.append(" ".join(data.split()))
+
+
+def _tags(html_text: str) -> list:
+    parser = _Tags()
+    parser.feed(html_text)
+    return parser.items
+
+
+@pytest.mark.notebooks
+def test_fast_export_gives_nbconvert_page(tmp_path):
+    """Our exporter skips nbconvert's BeautifulSoup pass and does it on the text: same page."""
+    from nbconvert import HTMLExporter
+
+    from clusterix_lib.paths import templates_dir
+    from clusterix_lib.reporting import _exporter
+
+    nb = execute_notebook(NB_DIR / "figure_draws.ipynb", tmp_path / "out.ipynb", {})
+    ours = _exporter(str(templates_dir()))
+    theirs = HTMLExporter(config=ours.config, template_name=ours.template_name,
+                          extra_template_basedirs=ours.extra_template_basedirs)
+    fast, _ = ours.from_notebook_node(nb)
+    slow, _ = theirs.from_notebook_node(nb)
+    assert type(ours) is not HTMLExporter and _tags(fast) == _tags(slow)
+    assert 'alt="No description has been provided for this image"' in fast and 'tabindex="0"' in fast
