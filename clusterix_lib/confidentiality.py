@@ -580,11 +580,12 @@ def _searchable_text(path: Path) -> str | None:
     if suffix == ".xlsx":
         import html
         import zipfile
+        import zlib
 
         try:
             with zipfile.ZipFile(path) as book:
                 parts = [book.read(n).decode("utf-8", errors="replace") for n in book.namelist() if n.endswith(".xml")]
-        except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
             raise ValueError(f"it is not a readable workbook ({exc})") from exc
         return "\n".join(html.unescape(part) for part in parts)
     return None

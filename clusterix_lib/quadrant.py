@@ -132,9 +132,9 @@ def smart_specialisation_quadrant(
             )
     if method == "continuous":
         raise ParameterError("the quadrant uses a discrete proximity", where="parameter method")
-    if result is None:
-        result = complexity.compute(data, time=time, loc=loc, prod=prod, value=value, density=False, **options)
     res = result
+    if res is None:
+        res = complexity.compute(data, time=time, loc=loc, prod=prod, value=value, density=False, **options)
     stage = res.stage
     cube = stage.cube
     li = cube.locs.get_indexer([region])[0]

@@ -254,11 +254,10 @@ def _year_panel(
     return panel[panel["year"] == year]
 
 
-def _complexity(panel: pd.DataFrame) -> dict[str, Any]:
-    """The complexity result of one year's panel (withheld cells absent), with its
-    log-supermodularity share computed on first use; shared by the quadrant and the ECI."""
-    return _shared("complexity", (panel,), lambda: {"result": _quiet(complexity.compute, panel, missing="zero",
-                                                                      density=False)})
+def _complexity(panel: pd.DataFrame) -> complexity.Complexity:
+    """The complexity result of one year's panel (withheld cells absent); shared by the quadrant
+    and the ECI."""
+    return _shared("complexity", (panel,), lambda: _quiet(complexity.compute, panel, missing="zero", density=False))
 
 
 def diversification_options(
@@ -283,7 +282,7 @@ def diversification_options(
     code = panel_code(territory)
     withheld = sorted(panel.loc[(panel["geo"] == code) & panel["value"].isna(), "nace_r2"])
     q = _quiet(quadrant.smart_specialisation_quadrant, panel, code, missing="zero",
-               result=_complexity(panel)["result"])
+               result=_complexity(panel))
     attrs = dict(q.attrs)
     q = q[~q["sector"].isin(withheld)].rename(columns={"sector": "nace_r2"})
     q = q.assign(label=q["nace_r2"].map(nace_labels()).fillna(""))
@@ -310,13 +309,15 @@ def complexity_position(
     near 0.5 the ranking is not borne out by the data, and the position should be read with care.
     """
     panel = _year_panel(employment, territory, year, panel)
-    shared = _complexity(panel)
-    res = shared["result"]
-    if "ranked" not in shared:
-        shared["ranked"] = res.locations().dropna(subset=["eci"])  # regions with figures that year
-        shared["log_supermodularity"] = float(res.log_supermodularity(threads=1)["share"].iloc[0])
-    out = _position(shared["ranked"], panel_code(territory), ["eci", "diversity"])
-    out.attrs["log_supermodularity"] = shared["log_supermodularity"]
+
+    def ranking() -> tuple[pd.DataFrame, float]:
+        res = _complexity(panel)
+        ranked = res.locations().dropna(subset=["eci"])  # regions with figures that year
+        return ranked, float(res.log_supermodularity(threads=1)["share"].iloc[0])
+
+    ranked, share = _shared("eci", (panel,), ranking)
+    out = _position(ranked, panel_code(territory), ["eci", "diversity"])
+    out.attrs["log_supermodularity"] = share
     return out
 
 

@@ -415,3 +415,9 @@ def test_find_leaks_searches_workbooks(tmp_path):
     broken.write_bytes(b"not a zip")
     (found,) = find_leaks([broken], secrets)
     assert found.startswith("broken.xlsx cannot be searched for non-public records: it is not a readable workbook")
+    damaged = tmp_path / "damaged.xlsx"  # a real workbook with bytes overwritten inside its parts
+    data = bytearray(leaky.read_bytes())
+    data[200:1200] = bytes(1000)
+    damaged.write_bytes(bytes(data))
+    (found,) = find_leaks([damaged], secrets)
+    assert found.startswith("damaged.xlsx cannot be searched for non-public records")

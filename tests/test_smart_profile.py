@@ -97,7 +97,7 @@ def test_all_region_cache_gives_what_a_fresh_computation_gives(employment, cz08,
     dk03 = profile.employment_profile(employment, "DK03", year=2014)["territory"]
     sp.warm(employment)  # the template's call: another region, the default year
     first = _sections(employment, dk03, 2014, panel)  # fills the cache for 2014
-    assert {k[0] for k in sp._SHARED} == {"structure", "stars", "complexity"}
+    assert {k[0] for k in sp._SHARED} == {"structure", "stars", "complexity", "eci"}
     cached = _sections(employment, cz08, 2014, panel)  # served from it
     sp._SHARED.clear()
     fresh = _sections(employment, cz08, 2014, panel)
@@ -117,7 +117,7 @@ def test_all_region_cache_is_never_stale(employment, cz08, monkeypatch):
     panel.loc[row, "value"] *= 2
     after = sp.structure_position(employment, cz08, 2014, panel=panel).set_index("measure")
     eci_after = sp.complexity_position(employment, cz08, 2014, panel=panel)
-    assert len(sp._SHARED) == 4  # the changed panel got entries of its own
+    assert len(sp._SHARED) == 6  # the changed panel got entries of its own (structure, complexity, eci)
     assert after.loc["krugman", "value"] != pytest.approx(before.loc["krugman", "value"])
     sp._SHARED.clear()
     fresh = sp.structure_position(employment, cz08, 2014, panel=panel).set_index("measure")
