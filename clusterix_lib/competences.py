@@ -237,7 +237,8 @@ def research_competences(
         facts["ratio_to_eu"] = facts["value"] / facts["reference_value"]
     facts["gap"] = np.where(
         facts["value"].isna(), "not published for this region",
-        np.where(lag > 0, "latest figure " + lag.fillna(0).astype(int).astype(str) + " years older than Europe's", ""))
+        np.where(lag > 0, "latest figure " + lag.fillna(0).astype(int).astype(str)
+                 + np.where(lag == 1, " year", " years") + " older than Europe's", ""))
     facts["basis"] = "statistics"
     return facts[["basis", "indicator", "label", "unit", "year", "value", "reference_value", "ratio_to_eu",
                   "dataset_code", "gap", "note"]]

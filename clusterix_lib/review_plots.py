@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from clusterix_lib.rubrics import Rubric
+from clusterix_lib.tables import style_table  # noqa: F401 - kept here for notebooks written against it
 
 __all__ = ["SERIES_STYLE", "plot_radar", "plot_score_spread", "style_table"]
 
@@ -27,18 +28,6 @@ SERIES_STYLE = {
 
 def _wrap(label: str, width: int = 18) -> str:
     return "\n".join(textwrap.wrap(label, width, break_long_words=False)) or label
-
-
-def style_table(table: pd.DataFrame, *, precision: int = 1, formats: dict | None = None):
-    """A pandas ``Styler`` for report tables: no index, text left-aligned, numbers with
-    ``precision`` decimals (``formats`` overrides per column), missing values as an en dash."""
-    text_cols = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
-    styler = table.style.hide(axis="index").format(precision=precision, na_rep="–")
-    for col, fmt in (formats or {}).items():
-        styler = styler.format(fmt, subset=[col], na_rep="–")
-    if text_cols:
-        styler = styler.set_properties(subset=text_cols, **{"text-align": "left"})
-    return styler.set_table_styles([{"selector": "th", "props": "text-align: left;"}])
 
 
 def plot_radar(profile: pd.DataFrame, rubric: Rubric, *, label: str = "short", title: str = "") -> Figure:

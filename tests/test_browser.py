@@ -197,6 +197,41 @@ def test_header_states_level_and_downloads_resolve(report_pages):
             assert (o.html.parent / urllib.parse.unquote(h)).is_file(), f"{title}: download {h} is missing"
 
 
+#: Per table of the report body, per column: the body cells' text and computed alignment.
+_COLUMNS_JS = """() => [...document.querySelectorAll('.cx-main table')].map(t => {
+  const cols = [];
+  for (const row of t.querySelectorAll('tbody tr')) {
+    [...row.querySelectorAll('td')].forEach((td, i) => {
+      (cols[i] = cols[i] || []).push([td.innerText.trim(), getComputedStyle(td).textAlign]);
+    });
+  }
+  return cols;
+})"""
+_NUMBER_CELL = re.compile(r"[+\-−]?\s*\d[\d,  ]*(\.\d+)?\s*[%‰]?")
+
+
+def test_tables_align_words_left_and_numbers_right(report_pages):
+    """Readers scan words down the left edge and compare numbers by their last digits: a column
+    whose every cell is a number is right-aligned, a column whose every cell holds words left."""
+    problems, checked = [], 0
+    for title, (_, pc) in report_pages.items():
+        for t, cols in enumerate(pc.page.evaluate(_COLUMNS_JS)):
+            for c, cells in enumerate(cols):
+                shown = [(text, align) for text, align in (cells or []) if text not in ("", "–", "-")]
+                if not shown:
+                    continue
+                numbers = [bool(_NUMBER_CELL.fullmatch(text)) for text, _ in shown]
+                want = "right" if all(numbers) else "left" if not any(numbers) else None
+                if want is None:
+                    continue
+                checked += 1
+                wrong = [text for text, align in shown if align not in (want, "end" if want == "right" else "start")]
+                if wrong:
+                    problems.append(f"{title}: table {t + 1}, column {c + 1} should be {want}-aligned: {wrong[:3]}")
+    assert checked > 50, f"only {checked} table columns checked"
+    assert problems == [], "\n".join(problems)
+
+
 def test_print_stylesheet(report_pages):
     _, pc = next(iter(report_pages.values()))
     pc.page.emulate_media(media="print")

@@ -381,7 +381,7 @@ def test_html_header_footer_and_banner(rendered):
     footer = html_text[html_text.index('<footer class="cx-footer"') :]
     assert "demo_r_pjangroup" in footer and "CC BY 4.0 (header)" in footer  # header source
     assert "nama_10r_3empers" in footer and "CC BY 4.0" in footer  # record `sources`
-    assert "illustrative, non-official data" in html_text
+    assert "illustrative, non-official records" in html_text
 
 
 def test_export_without_banner_and_without_warnings(rendered, tmp_path):
@@ -418,7 +418,7 @@ def test_export_illustrative_from_record(tmp_path):
         ]
     )
     text = export_html(nb, tmp_path / "i.html", header={"title": "I"}).read_text("utf-8")
-    assert "illustrative, non-official data" in text
+    assert "illustrative, non-official records" in text
     assert "No sources were declared" in text
 
 
