@@ -68,6 +68,7 @@ __all__ = [
     "load_scores",
     "reliability_matrix",
     "review_comments",
+    "withheld_comments",
     "review_sources",
     "review_summary",
     "review_targets",
@@ -1115,6 +1116,42 @@ def review_comments(
     s = s.sort_values(["_c", "_r", "reviewer"], kind="stable")
     out = s[["dimension", "criterion", "short", "round", "reviewer", "score_text", "comment", "confidentiality"]]
     return out.rename(columns={"score_text": "score"}).reset_index(drop=True)
+
+
+def withheld_comments(
+    original: pd.DataFrame,
+    shown: pd.DataFrame,
+    rubric: Rubric,
+    rounds: tuple[str, ...] = ("independent", "consensus"),
+) -> pd.Series:
+    """Comments per dimension that a build withholds: non-empty in ``original``, emptied in ``shown``.
+
+    ``shown`` is ``original`` after :func:`clusterix_lib.confidentiality.redact` (same rows, same
+    order). A report must not say "no comments were given" on a dimension whose comments exist
+    but are above the build's confidentiality level.
+
+    Returns
+    -------
+    pandas.Series
+        Number of withheld comments, indexed by dimension (dimensions with none are left out).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> rub = SimpleNamespace(criteria=pd.DataFrame({"criterion": ["1.1", "2.1"], "dimension": ["Design", "Delivery"]}))
+    >>> raw = pd.DataFrame({"criterion": ["1.1", "1.1", "2.1"], "round": ["independent"] * 3,
+    ...                     "comment": ["Unclear targets.", "Fine.", ""]})
+    >>> withheld_comments(raw, raw.assign(comment=["", "Fine.", ""]), rub).to_dict()
+    {'Design': 1}
+    """
+    if len(original) != len(shown):
+        raise ValueError("withheld_comments: `shown` must be `original` after redaction (same rows)")
+    in_round = original["round"].isin(rounds).to_numpy()
+    had = original["comment"].fillna("").astype(str).str.strip().ne("").to_numpy()
+    has = shown["comment"].fillna("").astype(str).str.strip().ne("").to_numpy()
+    gone = original.loc[in_round & had & ~has, "criterion"]
+    dims = gone.map(rubric.criteria.set_index("criterion")["dimension"])
+    return dims.value_counts(sort=False).rename("withheld").rename_axis("dimension")
 
 
 def review_sources(review: PeerReview, rubric: Rubric) -> list[dict[str, Any]]:

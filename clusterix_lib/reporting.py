@@ -1757,6 +1757,7 @@ def render_report(
         "title": hdr.get("title"),
         "params": clean,
         "level": level,
+        "illustrative": _truthy(hdr.get("illustrative")) or _truthy(records.get("illustrative")),
         "records": records,
         "tables": {name: f"{paths['tables'].name}/{name}.csv" for name in tables},
         "timings": {k: round(v, 3) for k, v in timings.items()},

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import unicodedata
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,7 +27,7 @@ from clusterix_lib.reporting import escape, output_paths, write_text
 if TYPE_CHECKING:  # pragma: no cover
     from clusterix_lib.batch import JobOutcome
 
-__all__ = ["manifest_outcomes", "write_site_index"]
+__all__ = ["manifest_outcomes", "search_text", "write_site_index"]
 
 STATUS_TEXT = {"ok": "ok", "failed": "failed", "timeout": "timed out"}
 
@@ -49,6 +50,11 @@ td.status{width:7em;font-weight:600}
 td.built{width:8.5em;color:#52606d;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.secs{width:5em;text-align:right;color:#52606d;font-variant-numeric:tabular-nums}
 td.files{width:22em;font-size:.85rem}
+thead th{text-align:left;font-size:.75rem;font-weight:600;color:#52606d;text-transform:uppercase;
+letter-spacing:.04em;padding:2px 10px;border-bottom:1px solid #9aa5b1}
+thead th.secs{text-align:right}
+.badge{display:inline-block;margin-left:8px;padding:0 6px;border-radius:3px;font-size:.75rem;
+background:#fff3c4;color:#5c4400;border:1px solid #e0b000;vertical-align:1px}
 td.files a{margin-right:8px;white-space:nowrap}
 tr.ok td.status{color:#1b7f3b}
 tr.failed td.status,tr.timeout td.status{color:#b42318}
@@ -83,14 +89,21 @@ _JS = """
   var shown = document.getElementById("cx-shown");
   var none = document.getElementById("cx-none");
   var fields = ["q", "region", "type", "from", "to"];
+  var CONSORTIUM = "-";  // the region filter's value for reports about no single region
+  // lower case without accents, as the rows' data-search text is written ("skane" finds Skåne)
+  function fold(text) {
+    var t = String(text).toLowerCase().trim();
+    return t.normalize ? t.normalize("NFD").replace(/[\u0300-\u036f]/g, "") : t;
+  }
   function val(name) { var el = form.elements[name]; return el ? String(el.value || "") : ""; }
   function apply() {
-    var q = val("q").toLowerCase().trim(), region = val("region"), type = val("type");
+    var q = fold(val("q")), region = val("region"), type = val("type");
     var from = val("from"), to = val("to"), n = 0;
     rows.forEach(function (tr) {
       var d = tr.getAttribute("data-date") || "";
       var ok = (!q || (tr.getAttribute("data-search") || "").indexOf(q) >= 0) &&
-        (!region || tr.getAttribute("data-region") === region) &&
+        (!region || tr.getAttribute("data-region") === region ||
+          (region === CONSORTIUM && !tr.getAttribute("data-region"))) &&
         (!type || tr.getAttribute("data-type") === type) &&
         (!from || (d && d >= from)) && (!to || (d && d <= to));
       tr.hidden = !ok;
@@ -136,6 +149,16 @@ def _rel(target: Path, base_dir: Path) -> str:
 def _label(job: Any) -> str:
     parts = [p for p in (job.group, job.report_type) if p]
     return " / ".join(parts) + f" ({job.title})" if parts else job.title
+
+
+def search_text(*parts: str) -> str:
+    """Lower-case text without accents, as the index's search box compares it ("skane" finds Skåne).
+
+    >>> search_text("Skåne län", "Peer review")
+    'skane lan peer review'
+    """
+    text = unicodedata.normalize("NFD", " ".join(p for p in parts if p).lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 def _sidecar(o: JobOutcome) -> dict[str, Any]:
@@ -202,6 +225,7 @@ def write_site_index(
     for o in outcomes:
         groups.setdefault(o.job.group or "Reports", {}).setdefault(o.job.report_type, []).append(o)
     sidecars = {id(o): _sidecar(o) for o in outcomes}
+    n_illustrative = sum(bool(sidecars[id(o)].get("illustrative")) for o in outcomes)
     regions: dict[str, str] = {}
     types: list[str] = []
     for o in outcomes:
@@ -232,6 +256,12 @@ def write_site_index(
         level_html,
         f'<p class="counts"><span>{len(outcomes)} reports</span><span>{counts["ok"]} ok</span>{fresh}'
         f"<span>{counts['failed']} failed</span><span>{counts['timeout']} timed out</span></p>",
+        (
+            f'<p class="meta">{n_illustrative} of them show illustrative, non-official records '
+            '(marked <span class="badge">illustrative</span>): do not quote those records as facts.</p>'
+            if n_illustrative
+            else ""
+        ),
         '</div></header><main class="wrap">',
     ]
     anchors = {id(o): f"report-{i + 1}" for i, o in enumerate(outcomes)}
@@ -248,6 +278,8 @@ def write_site_index(
     region_opts = "".join(
         f'<option value="{escape(c)}">{escape(n)}</option>' for c, n in sorted(regions.items(), key=lambda x: x[1])
     )
+    if any(not o.job.header.get("region") for o in outcomes):
+        region_opts += '<option value="-">Consortium-wide (no single region)</option>'
     type_opts = "".join(f'<option value="{escape(t)}">{escape(t)}</option>' for t in sorted(types))
     h.append(
         '<form id="cx-filters" class="filters" role="search" hidden>'
@@ -267,7 +299,11 @@ def write_site_index(
             h.append('<div class="cx-block">')
             if report_type:
                 h.append(f"<h3>{escape(report_type)}</h3>")
-            h.append("<table><tbody>")
+            h.append(
+                '<table><thead><tr><th scope="col">Report</th><th scope="col">Downloads</th>'
+                '<th scope="col">Built</th><th scope="col">Status</th><th scope="col" class="secs">Time</th></tr>'
+                "</thead><tbody>"
+            )
             for o in items:
                 side = sidecars[id(o)]
                 built = o.built or side.get("built")
@@ -276,6 +312,11 @@ def write_site_index(
                 else:
                     name = escape(o.job.title)
                 extra = ""
+                if side.get("illustrative"):
+                    name += (
+                        '<span class="badge" title="shows illustrative, non-official records: '
+                        'do not quote them as facts">illustrative</span>'
+                    )
                 if not o.ok:
                     extra = f'<p class="error">{escape(o.error or "")}</p>'
                     if o.failed_ipynb is not None and Path(o.failed_ipynb).exists():
@@ -289,7 +330,7 @@ def write_site_index(
                     for label, href, kind in _downloads(o, side, base)
                 )
                 code = o.job.header.get("region") or ""
-                search = " ".join([o.job.title, o.job.group, o.job.report_type, code]).lower()
+                search = search_text(o.job.title, o.job.group, o.job.report_type, code)
                 status = "up to date" if o.skipped else STATUS_TEXT[o.status]
                 secs = "" if o.skipped else f"{o.seconds:.1f} s"
                 h.append(

@@ -15,8 +15,10 @@ and say why.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import unicodedata
 import urllib.parse
 from pathlib import Path
 
@@ -297,6 +299,29 @@ def test_index_links_filters_and_search(site, browser):
         assert visible() == n_region
         assert f"region={code}" in page.url  # the filtered view can be shared
         page.select_option("select[name=region]", "")
+        # reports about no single region (consortium-wide) have a region option of their own
+        n_consortium = sum(not o.job.header.get("region") for o in outcomes)
+        assert n_consortium > 0
+        page.select_option("select[name=region]", "-")
+        assert visible() == n_consortium
+        page.select_option("select[name=region]", "")
+        # search ignores accents: a region name typed without them is found
+        accented = next(
+            o.job.header["region_name"]
+            for o in outcomes
+            if re.search(r"[^\x00-\x7f]", o.job.header.get("region_name") or "")
+        )
+        plain = unicodedata.normalize("NFD", accented).encode("ascii", "ignore").decode()
+        page.fill("input[name=q]", plain.lower())
+        assert visible() == sum(o.job.header.get("region_name") == accented for o in outcomes) > 0
+        page.fill("input[name=q]", "")
+        # reports with illustrative records carry a badge (their sidecar says so)
+        badges = page.locator("tr.cx-row .badge").count()
+        assert (
+            badges
+            == sum(bool(json.loads(o.json.read_text(encoding="utf-8")).get("illustrative")) for o in outcomes)
+            > 0
+        )
         # report type filter
         page.select_option("select[name=type]", "Regional profile")
         assert visible() == sum(o.job.report_type == "Regional profile" for o in outcomes)
@@ -320,4 +345,3 @@ def test_index_works_without_javascript(site, browser):
         assert not pc.page.locator("#cx-filters").is_visible()  # no controls that cannot work
     finally:
         pc.close()
-

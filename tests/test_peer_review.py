@@ -387,3 +387,21 @@ def test_cli_list_rubrics_and_summary(capsys):
     rv = pr.load_review("CZ08-2018")
     ag = pr.agreement(pr.load_scores(rv.scores_path), rv.rubric())
     assert f"alpha (ordinal) {ag['alpha']:.3f}" in out and "[ILLUSTRATIVE data]" in out
+
+
+def test_withheld_comments_counts_only_emptied_comments_of_the_rounds():
+    rubric = load_rubric("cluster_policy_maturity")
+    c1, c2 = rubric.criterion_ids[:2]
+    raw = pd.DataFrame(
+        {
+            "criterion": [c1, c1, c2, c2],
+            "round": ["independent", "self", "consensus", "independent"],
+            "comment": ["Unclear targets.", "Ours is fine.", "Agreed.", " "],
+        }
+    )
+    shown = raw.assign(comment=["", "", "Agreed.", " "])
+    dim = rubric.criteria.set_index("criterion")["dimension"]
+    # the self-assessment round is not among the comments shown, a blank comment is no comment
+    assert pr.withheld_comments(raw, shown, rubric).to_dict() == {dim[c1]: 1}
+    with pytest.raises(ValueError, match="same rows"):
+        pr.withheld_comments(raw, shown.iloc[:2], rubric)

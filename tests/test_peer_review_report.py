@@ -275,3 +275,20 @@ def test_default_report_set_has_a_peer_review_per_host_region():
     hosts = {r.region: r.review for r in pr.list_reviews().itertuples()}
     assert {j.header["region"]: j.params["review"] for j in jobs} == hosts
     assert all(j.output_stem.name == f"peer_review-{j.params['review']}" for j in jobs)
+
+
+def test_withheld_comments_are_not_called_missing(built):
+    """Every reviewer comment of the default review is for the consortium: the public report says,
+    per dimension, how many are withheld -- never that none were given."""
+    import html as html_lib
+
+    outcome = built["AT12-2017"]
+    text = html_lib.unescape(outcome.html.read_text(encoding="utf-8"))
+    review = pr.load_review("AT12-2017")
+    raw = pr.load_scores(review.scores_path)
+    shown, n_hidden, _ = confidentiality.redact(raw, ["comment"], "reviewer comment", level="public")
+    withheld = pr.withheld_comments(raw, shown, review.rubric())
+    assert n_hidden > 0 and withheld.sum() > 0
+    assert "No comments were given on this dimension" not in text
+    found = [int(n) for n in re.findall(r"(\d+) comments? on this dimension (?:is|are) above", text)]
+    assert sorted(found) == sorted(withheld.tolist())

@@ -76,8 +76,15 @@ def test_style_table_does_not_touch_the_frame():
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(434685.0, "434,685"), (1000.0, "1,000"), (999.5, "999.50"), (1.8, "1.80"), (-2500.4, "-2,500"),
-     (np.nan, "–"), (None, "–")],
+    [
+        (434685.0, "434,685"),
+        (1000.0, "1,000"),
+        (999.5, "999.50"),
+        (1.8, "1.80"),
+        (-2500.4, "-2,500"),
+        (np.nan, "–"),
+        (None, "–"),
+    ],
 )
 def test_number_text(value, text):
     assert number_text(value) == text
