@@ -887,8 +887,8 @@ def compare_with_ranking(
     ``links`` has ``key`` and ``links`` (e.g. :func:`partner_links`), ``ranking`` has ``key`` and
     ``score`` (higher = better, e.g. a complementarity score). Partners missing from ``links``
     have 0 links. Returns ``{"table", "spearman", "p_value", "n", "top_overlap"}``: the merged
-    table, Spearman's rank correlation of links and score over the ranked partners, and how many of
-    the ``top`` partners by score are among the ``top`` by links.
+    table (``links`` as integers), Spearman's rank correlation of links and score over the ranked
+    partners, and how many of the ``top`` partners by score are among the ``top`` by links.
 
     >>> links = pd.DataFrame({"partner": ["A", "B", "C"], "links": [9, 5, 1]})
     >>> ranking = pd.DataFrame({"partner": ["A", "B", "C", "D"], "score": [0.9, 0.7, 0.5, 0.1]})
@@ -897,6 +897,7 @@ def compare_with_ranking(
     (1.0, 4, 2)
     """
     table = ranking[[key, score]].merge(links[[key, "links"]], on=key, how="left").fillna({"links": 0})
+    table["links"] = table["links"].round().astype("int64")  # a count, whatever the merge made of it
     table = table.sort_values(score, ascending=False, kind="stable").reset_index(drop=True)
     if len(table) >= 3 and table["links"].nunique() > 1 and table[score].nunique() > 1:
         rho, p = stats.spearmanr(table[score], table["links"])

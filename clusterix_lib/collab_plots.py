@@ -4,15 +4,34 @@ in the HTML, no JavaScript) and never shows it.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from clusterix_lib.plotting import BASE, HIGHLIGHT, MUTED
 
-__all__ = ["plot_links_by_year", "plot_partner_network"]
+__all__ = ["plot_links_by_year", "plot_partner_network", "wrap_label"]
+
+
+def wrap_label(text: str, width: int = 22) -> str:
+    r"""``text`` broken into lines of at most ``width`` characters between words (a word longer
+    than ``width`` stays whole); existing line breaks are kept.
+
+    Examples
+    --------
+    >>> wrap_label("BE10\nRégion de Bruxelles-Capitale/ Brussels Hoofdstedelijk Gewest")
+    'BE10\nRégion de Bruxelles-\nCapitale/ Brussels\nHoofdstedelijk Gewest'
+    >>> wrap_label("Niederösterreich", 10)
+    'Niederösterreich'
+    """
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, width, break_long_words=False)) or line for line in str(text).split("\n")
+    )
 
 
 def plot_partner_network(
@@ -22,12 +41,15 @@ def plot_partner_network(
     sizes: pd.Series | None = None,
     labels: dict[str, str] | None = None,
     title: str = "",
+    wrap: int = 22,
 ) -> Figure:
     """A territory's collaboration network: the focus (red) in the middle, its partners around it.
 
     ``edges`` has ``group_a, group_b, links`` (as from
     :func:`clusterix_lib.collab_indicators.group_pair_links`, without the diagonal); line width
     grows with the number of links. ``sizes`` (organisations per territory) sets the node areas.
+    ``labels`` (default: the codes) are wrapped between words at ``wrap`` characters
+    (:func:`wrap_label`), so a long region name is shown whole.
     The focus sits in the centre and its partners on a circle, most links first clockwise from
     the top, so the figure is the same on every run.
     """
@@ -69,7 +91,7 @@ def plot_partner_network(
         node_color=[HIGHLIGHT if n == focus else BASE for n in nodes],
         alpha=0.9,
     )
-    names = {n: (labels or {}).get(n, n) for n in nodes}
+    names = {n: wrap_label((labels or {}).get(n, n), wrap) for n in nodes}
     nx.draw_networkx_labels(graph, pos, labels=names, ax=ax, font_size=8)
     return fig
 
@@ -83,7 +105,10 @@ def plot_links_by_year(
     ylabel: str = "links",
     title: str = "",
 ) -> Figure:
-    """Lines of ``value`` per ``year`` (one line per ``series`` value), with the change year marked."""
+    """Lines of ``value`` per ``year`` (one line per ``series`` value), with the change year marked.
+
+    When every value is a whole number (a count of links), the y axis has whole-number ticks only.
+    """
     fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
     groups = [(None, table)] if series is None else list(table.groupby(series, sort=False))
     colours = [HIGHLIGHT, BASE, "#7f8c8d", "#27ae60"]
@@ -96,6 +121,9 @@ def plot_links_by_year(
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     ax.xaxis.get_major_locator().set_params(integer=True)
+    values = pd.to_numeric(table[value], errors="coerce").dropna().to_numpy(dtype=float)
+    if np.all(values == np.round(values)):  # a count: no tick at 0.5 links
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
     if series is not None:
         ax.legend(frameon=False, fontsize=8)

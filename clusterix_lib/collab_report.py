@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,14 +20,84 @@ from clusterix_lib import paths
 from clusterix_lib.collaboration import Collaboration
 
 __all__ = [
+    "COUNTRY_GROUPS",
+    "SECTOR_NOUNS",
     "FocusCounts",
     "build_issues",
     "complementarity_ranking",
+        "country_group_label",
     "ego_network",
     "focus_counts",
     "organisation_brokers",
+    "sector_counts",
+    "sector_label",
     "territory_brokers",
 ]
+
+#: Each sector of :data:`clusterix_lib.collaboration.SECTORS` in words: ``(one, several)``.
+SECTOR_NOUNS: dict[str, tuple[str, str]] = {
+    "enterprise": ("enterprise", "enterprises"),
+    "knowledge": ("knowledge institution", "knowledge institutions"),
+    "public": ("public body", "public bodies"),
+    "private": (
+        "private organisation (enterprise or non-profit)",
+        "private organisations (enterprises or non-profits)",
+    ),
+    "other": ("other organisation", "other organisations"),
+    "unknown": ("organisation of unknown type", "organisations of unknown type"),
+}
+
+#: The country groups of the CORDIS Horizon 2020 participant files (column ``group``, kept as
+#: ``country_group`` in ``h2020_organisations.csv.gz``): CORDIS's own codes and their meaning.
+COUNTRY_GROUPS: dict[str, str] = {
+    "eu15": "EU-15, the member states before 2004",
+    "eu13": "EU-13, the member states that joined from 2004",
+    "ac": "countries associated to Horizon 2020",
+    "tc": "third countries",
+}
+
+
+def sector_label(sector: str, n: int = 1) -> str:
+    """The sector code ``sector`` in words, singular (``n == 1``) or plural (:data:`SECTOR_NOUNS`).
+
+    An unknown code is returned as it is.
+
+    Examples
+    --------
+    >>> sector_label("public"), sector_label("public", 2), sector_label("cluster")
+    ('public body', 'public bodies', 'cluster')
+    """
+    one, several = SECTOR_NOUNS.get(sector, (sector, sector))
+    return one if n == 1 else several
+
+
+def sector_counts(by_sector: Mapping[str, int]) -> str:
+    """Organisations by sector in words, e.g. ``FocusCounts.by_sector`` as "1 enterprise, 2 public bodies".
+
+    Examples
+    --------
+    >>> sector_counts({"private": 1, "public": 2})
+    '1 private organisation (enterprise or non-profit), 2 public bodies'
+    >>> sector_counts({"knowledge": 1113, "enterprise": 1})
+    '1,113 knowledge institutions, 1 enterprise'
+    """
+    return ", ".join(f"{int(n):,} {sector_label(s, int(n))}" for s, n in by_sector.items())
+
+
+def country_group_label(group: str) -> str:
+    """A CORDIS country group code (``eu13``, from the ``country_group`` column of the H2020
+    organisations) in words (:data:`COUNTRY_GROUPS`); a code CORDIS does not document is shown
+    upper-case, as it is.
+
+    Examples
+    --------
+    >>> country_group_label("eu13")
+    'EU-13, the member states that joined from 2004'
+    >>> country_group_label(" TC "), country_group_label("xx")
+    ('third countries', 'XX')
+    """
+    code = str(group).strip()
+    return COUNTRY_GROUPS.get(code.lower(), code.upper())
 
 
 @dataclass(frozen=True)

@@ -70,11 +70,13 @@ __all__ = [
     "consortium_matrix",
     "contributions",
     "europe_strengths",
+    "map_values",
     "partner_ranking",
     "rank_partners",
     "plot_heatmap",
     "plot_rank_intervals",
     "rank_intervals",
+    "score_components",
     "sector_proximity",
     "sensitivity",
     "strength_matrix",
@@ -444,6 +446,63 @@ def partner_ranking(
     return table
 
 
+def score_components(table: pd.DataFrame) -> pd.DataFrame:
+    """The three parts of each score of a :func:`complementarity` (or :func:`partner_ranking`) table,
+    on the 0-100 scale of the score itself.
+
+    ``shared`` and ``complementary`` are the percentiles of the overlap and the complementarity
+    among European pairs (``overlap_pct``, ``complementarity_pct``), ``declared`` the share (%) of
+    declared divisions in common (the Jaccard index times 100, NaN where either region declares
+    none). With the weights ``w`` the table was scored with, ``score`` is the ``w``-weighted mean
+    of the parts that are not NaN; the raw ``overlap`` and ``complementarity`` (cosine, weighted
+    share of complementary pairs) are on other scales and are not comparable with it.
+
+    Returns ``region_a, region_b, shared, complementary, declared, score`` (same rows).
+
+    >>> t = pd.DataFrame({"region_a": ["A"], "region_b": ["B"], "overlap_pct": [40.0],
+    ...                   "complementarity_pct": [80.0], "declared": [0.5], "score": [62.0]})
+    >>> score_components(t).to_dict("records")
+    [{'region_a': 'A', 'region_b': 'B', 'shared': 40.0, 'complementary': 80.0, 'declared': 50.0, 'score': 62.0}]
+    """
+    return pd.DataFrame(
+        {
+            "region_a": table["region_a"],
+            "region_b": table["region_b"],
+            "shared": table["overlap_pct"].astype(float),
+            "complementary": table["complementarity_pct"].astype(float),
+            "declared": 100 * table["declared"].astype(float),
+            "score": table["score"].astype(float),
+        },
+        index=table.index,
+    )
+
+
+def map_values(indicators: pd.DataFrame, indicator: str, *, code_length: int = 4) -> tuple[int | None, pd.Series]:
+    """The year and the regional values of ``indicator`` to map across Europe.
+
+    ``indicators`` as :func:`clusterix_lib.datasets.indicators` (``indicator, geo, year, value``);
+    regions are the codes of ``code_length`` characters (4: NUTS 2). The year is the one with the
+    most regions with a value (the latest of those on a tie), so the map has as few grey regions
+    as possible -- it need not be the latest year. Returns ``(year, values by geo)``, or
+    ``(None, empty)`` when no region has a value.
+
+    >>> df = pd.DataFrame({"indicator": "x", "geo": ["AT12", "AT13", "AT12", "AT13", "AT"],
+    ...                    "year": [2011, 2011, 2012, 2012, 2013], "value": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    >>> map_values(df, "x")
+    (2012, geo
+    AT12    3.0
+    AT13    4.0
+    Name: value, dtype: float64)
+    """
+    ind = indicators[(indicators["indicator"] == indicator) & (indicators["geo"].str.len() == code_length)]
+    ind = ind.dropna(subset=["value"])
+    if ind.empty:
+        return None, pd.Series(dtype=float, name="value")
+    counts = ind.groupby("year").size()
+    year = int(counts[counts == counts.max()].index.max())
+    return year, ind[ind["year"] == year].set_index("geo")["value"]
+
+
 def rank_partners(
     region: str,
     consortium_path: str | Path | None = None,
@@ -527,7 +586,11 @@ def rank_intervals(runs: pd.DataFrame, baseline: pd.DataFrame | None = None) -> 
 
 
 def plot_rank_intervals(intervals: pd.DataFrame, *, names: Mapping[str, str] | None = None, title: str = ""):
-    """Horizontal bars from best to worst rank, a dot at the baseline (or median) rank."""
+    """Horizontal bars from best to worst rank, a dot at the baseline (or median) rank.
+
+    The axis says only what a rank is; the report's text says what the bar and the dot show (a
+    longer axis label is cut off by the figure's edge).
+    """
     import matplotlib.pyplot as plt
 
     names = names or {}
@@ -538,7 +601,7 @@ def plot_rank_intervals(intervals: pd.DataFrame, *, names: Mapping[str, str] | N
     mark = t["rank"] if "rank" in t else t["median"]
     ax.plot(mark, y, "o", color="#c0392b")
     ax.set_yticks(y, [f"{names.get(c, c)} ({c})" if names.get(c) else c for c in t["region_b"]], fontsize=8)
-    ax.set_xlabel("rank (1 = best partner); bar: best to worst over all settings, dot: default setting")
+    ax.set_xlabel("rank (1 = best partner)")
     ax.invert_xaxis()
     ax.set_xlim(max(t["worst"].max(), 1) + 0.5, 0.5)
     if title:

@@ -26,7 +26,7 @@ panels and defaults regional analysts need):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ __all__ = [
     "event_study",
     "group_means",
     "interrupted_time_series",
+    "outcome_label",
     "placebo_did",
     "plot_event_study",
     "plot_group_means",
@@ -59,6 +60,36 @@ __all__ = [
 START = 2016
 #: 2011-2019: the extract's 2020 R&D figures cover only about 30 regions
 YEARS = tuple(range(2011, 2020))
+#: fewer points than this after an interruption get an explicit caveat naming their number
+FEW_POST = 6
+
+
+def outcome_label(outcome: str, specs: pd.DataFrame | None = None) -> str:
+    """The readable label and unit of an indicator code, ``"label (unit)"``; the code if unknown.
+
+    Parameters
+    ----------
+    outcome
+        Indicator code of :func:`clusterix_lib.datasets.indicators`, e.g. ``"berd_pc_gdp"``.
+    specs
+        Table indexed by indicator with ``label`` and ``unit`` (default:
+        :func:`clusterix_lib.datasets.indicator_specs`).
+
+    Examples
+    --------
+    >>> outcome_label("berd_pc_gdp")
+    'R&D expenditure of business enterprises (BERD) (% of GDP)'
+    >>> outcome_label("no_such_code")
+    'no_such_code'
+    """
+    if specs is None:
+        from clusterix_lib import datasets
+
+        specs = datasets.indicator_specs()
+    if outcome not in specs.index:
+        return outcome
+    label, unit = specs.loc[outcome, "label"], specs.loc[outcome, "unit"]
+    return f"{label} ({unit})" if isinstance(unit, str) and unit else str(label)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -534,6 +565,7 @@ def interrupted_time_series(
     min_pre: int = 3,
     min_post: int = 2,
     label: str = "the series",
+    few_post: int = FEW_POST,
 ) -> ITSResult:
     """Interrupted time series: :math:`y_t = b_0 + b_1 (t - t_0) + b_2 P_t + b_3 (t - t_0) P_t`.
 
@@ -541,6 +573,8 @@ def interrupted_time_series(
     :math:`b_2` is the jump in level at :math:`t_0`, :math:`b_3` the change in slope. OLS with
     Newey-West standard errors (``maxlags``). Fewer than ``min_pre`` points before or
     ``min_post`` from the interruption raise a :class:`~clusterix_lib.errors.ClusterixError`.
+    With fewer than ``few_post`` points from the interruption on, the caveats say explicitly, with
+    the number of points and ``label``, that the jump and the change of slope rest on them.
 
     Examples
     --------
@@ -576,10 +610,18 @@ def interrupted_time_series(
         }
     )
     caveats = [
-        f"{n_pre} points before and {n_post} after: with so few points the line fitted before the interruption "
+        f"For {label}, {n_pre} points before and {n_post} after: with so few points the line fitted before the "
+        "interruption "
         "is an uncertain guide to what would have happened without it.",
         "The series itself cannot tell the project apart from anything else that changed at the same time.",
     ]
+    if n_post < few_post:
+        caveats.insert(
+            0,
+            f"The jump and the change of slope of {label} rest on only {n_post} "
+            f"point{'s' if n_post != 1 else ''} from the interruption on (fewer than {few_post}): one unusual "
+            "value among them can create or hide a change; read them as indicative, not as a measured effect.",
+        )
     return ITSResult(
         pre_slope=float(res.params[1]),
         level_change=float(res.params[2]),
@@ -768,9 +810,31 @@ def plot_event_study(table: pd.DataFrame, *, start: int = START, ylabel: str = "
     return fig
 
 
-def plot_its(result: ITSResult, *, time: str = "time", ylabel: str = "", title: str = "") -> Any:
-    """Observed series, fitted segments and the pre-interruption line continued (counterfactual)."""
+def plot_its(
+    result: ITSResult,
+    *,
+    time: str = "time",
+    ylabel: str = "",
+    title: str = "",
+    tick_labels: Mapping[float, str] | None = None,
+) -> Any:
+    """Observed series, fitted segments and the pre-interruption line continued (counterfactual).
+
+    Parameters
+    ----------
+    result
+        :func:`interrupted_time_series`.
+    ylabel
+        Axis label, wrapped over several lines if long.
+    tick_labels
+        Labels of the time points, e.g. ``{2017.49: "2017-S1"}`` for semesters given as fractional
+        years: the x axis is then labelled with these periods (every other one, or sparser, when
+        there are many). Without it, whole-number times (years) are labelled as whole years.
+    """
+    import textwrap
+
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     f = result.fitted
     fig, ax = plt.subplots(figsize=(7.5, 3.6), layout="constrained")
@@ -780,7 +844,14 @@ def plot_its(result: ITSResult, *, time: str = "time", ylabel: str = "", title: 
     ax.plot(f.loc[~before, time], f.loc[~before, "fitted"], "-", color="#1f4e79")
     ax.plot(f.loc[~before, time], f.loc[~before, "counterfactual"], "--", color="#6b7280", label="trend continued")
     ax.axvline(result.interruption, color="#6b7280", lw=1, ls=":")
-    ax.set_ylabel(ylabel)
+    if tick_labels:
+        ticks = sorted(tick_labels)
+        step = max(1, int(np.ceil(len(ticks) / 8)))
+        ax.set_xticks(ticks[::step], [tick_labels[t] for t in ticks[::step]], fontsize=8)
+    elif np.allclose(f[time].to_numpy(dtype=float), np.round(f[time].to_numpy(dtype=float))):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:.0f}"))
+    ax.set_ylabel("\n".join(textwrap.wrap(ylabel, 40, break_long_words=False)))
     ax.legend(fontsize=8, frameon=False)
     if title:
         ax.set_title(title, loc="left", fontsize=11)

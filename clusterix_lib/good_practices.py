@@ -62,11 +62,13 @@ __all__ = [
     "EVIDENCE_ANCHORS",
     "POLICY_LINK_ANCHORS",
     "STATUSES",
+    "STATUS_LABELS",
     "TEMPLATE_FIELDS",
     "THEMES",
     "TOPICS",
     "completeness",
     "completeness_summary",
+        "data_label",
     "empty_register",
     "gp_region_targets",
     "gp_sources",
@@ -76,12 +78,22 @@ __all__ = [
     "practice_page",
     "quality",
     "register_path",
+    "status_label",
     "submission_checks",
 ]
 
 REGISTER_FILE = "good_practices.csv"
 #: Workflow of a practice (``docs/domain.md`` §2.5); ``declined`` is off the track.
 STATUSES = ("draft", "submitted", "approved_project", "published", "validated_platform", "declined")
+#: How each status reads in a report: the one place where the workflow codes become words.
+STATUS_LABELS = {
+    "draft": "draft",
+    "submitted": "submitted to the project",
+    "approved_project": "approved by the project",
+    "published": "published on the project's pages",
+    "validated_platform": "validated by the Interreg Europe Policy Learning Platform",
+    "declined": "declined by the project web admin",
+}
 #: Statuses at which a practice may count for the project indicator.
 COUNTING_STATUSES = ("approved_project", "published", "validated_platform")
 #: Interreg Europe 2021-27 topics.
@@ -473,6 +485,55 @@ def submission_checks(register: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("id", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
+def status_label(status: str) -> str:
+    """The workflow status in words (:data:`STATUS_LABELS`); an unknown code is returned as is.
+
+    >>> status_label("validated_platform"), status_label("draft")
+    ('validated by the Interreg Europe Policy Learning Platform', 'draft')
+    """
+    return STATUS_LABELS.get(str(status), str(status))
+
+
+def data_label(illustrative: pd.Series, source: pd.Series | None = None) -> pd.Series:
+    """What a record rests on, for the *Data* column of a report table: never blank.
+
+    Parameters
+    ----------
+    illustrative
+        Boolean per record: invented for demonstration.
+    source
+        Optional text per record (URLs ``;``-separated, or anything else); only the parts that
+        are web addresses are shown.
+
+    Returns
+    -------
+    pandas.Series
+        ``"illustrative"`` for invented records; otherwise the record's web address(es), or
+        ``"public"`` when no address is given (or ``source`` is None).
+
+    Examples
+    --------
+    >>> ill = pd.Series([True, False, False])
+    >>> src = pd.Series(["ILLUSTRATIVE (made up)", "https://a.eu/x ; https://b.eu/y", ""])
+    >>> data_label(ill, src).tolist()
+    ['illustrative', 'https://a.eu/x; https://b.eu/y', 'public']
+    >>> data_label(ill).tolist()
+    ['illustrative', 'public', 'public']
+    """
+    ill = illustrative.fillna(False).astype(bool)
+    if source is None:
+        public = pd.Series("public", index=ill.index)
+    else:
+        urls = (
+            source.reindex(ill.index)
+            .fillna("")
+            .astype(str)
+            .map(lambda s: "; ".join(dict.fromkeys(u.strip() for u in s.split(";") if u.strip().startswith("http"))))
+        )
+        public = urls.where(urls != "", "public")
+    return public.where(~ill, "illustrative")
+
+
 def practice_page(practice: pd.Series) -> list[tuple[str, str]]:
     """One practice in the template's order, as ``(label, text)`` pairs; empty fields read
     "(not yet described)".
@@ -502,6 +563,8 @@ def practice_page(practice: pd.Series) -> list[tuple[str, str]]:
         p["resources_needed"] = (res + " " if res else "") + f"({', '.join(extra)})"
     if p.get("theme"):
         p["topic"] = f"{p.get('topic') or '(no topic)'}; theme: {p['theme']}"
+    if p.get("status"):
+        p["status"] = status_label(p["status"])
     out = []
     for field, label in TEMPLATE_FIELDS.items():
         value = str(p.get(field, "") or "").strip()

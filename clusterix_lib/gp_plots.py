@@ -105,10 +105,15 @@ def plot_transferability(items: pd.DataFrame, ranking: pd.DataFrame, *, title: s
     (colour by kind), a bar for the weighted score, the limiting item ringed in red.
 
     ``items``: :func:`clusterix_lib.transferability.transferability_items` for one target region;
-    ``ranking``: :func:`clusterix_lib.transferability.most_worth_studying`.
+    ``ranking``: :func:`clusterix_lib.transferability.most_worth_studying`. Rows are labelled
+    with the practice's title (wrapped) and its region.
     """
     order = list(ranking["gp_id"])
-    fig, ax = plt.subplots(figsize=(9, 0.6 * len(order) + 1.6), layout="constrained")
+    lines = sum(
+        len(textwrap.wrap(f"{t} ({r})", 34, break_long_words=False))
+        for t, r in zip(ranking["title"], ranking["from_region"], strict=True)
+    )
+    fig, ax = plt.subplots(figsize=(9, max(0.6 * len(order), 0.3 * lines) + 1.6), layout="constrained")
     ys = {g: len(order) - 1 - i for i, g in enumerate(order)}
     ax.barh([ys[g] for g in order], ranking["score"] - 1, left=1, color=MUTED, height=0.55, label="score")
     seen = set()
@@ -121,7 +126,7 @@ def plot_transferability(items: pd.DataFrame, ranking: pd.DataFrame, *, title: s
         ax.scatter(r.limiting_value, ys[r.gp_id], s=150, facecolors="none", edgecolors=ACCENT, lw=1.4, zorder=4)
         ax.text(5.08, ys[r.gp_id], f"{r.score:.1f}", va="center", fontsize=9)
     ax.scatter([], [], s=150, facecolors="none", edgecolors=ACCENT, label="limiting factor")
-    names = [_wrap(f"{r.gp_id} ({r.from_region})", 34) for r in ranking.itertuples()]
+    names = [_wrap(f"{r.title} ({r.from_region})", 34) for r in ranking.itertuples()]
     ax.set_yticks([ys[g] for g in order], names, fontsize=8)
     ax.set_xlim(1, 5.4)
     ax.set_xticks([1, 2, 3, 4, 5])
@@ -132,25 +137,43 @@ def plot_transferability(items: pd.DataFrame, ranking: pd.DataFrame, *, title: s
 
 
 def plot_similarity(context: pd.DataFrame, host: str, visitors: list[str], *, title: str = "") -> Figure:
-    """Economic-structure and innovation-performance similarity of the host with each visitor (0-1)."""
+    """How alike the host and each visitor are, as the percentile of the pair among all pairs of
+    Europe's NUTS 2 regions (economic structure; innovation performance), with the raw similarity
+    (0-1) in the label.
+
+    The percentile is the measure the transferability scores use: raw similarities are bunched
+    (most European pairs share 65-80 % of their employment structure), so a raw 0.70 can be a
+    pair less alike than most. A dashed line marks the typical pair (50th percentile).
+    ``context`` is :func:`clusterix_lib.transferability.context_similarity` (columns
+    ``structure, structure_pct, innovation, innovation_pct``).
+    """
     c = (
         context[(context["region_a"] == host) & context["region_b"].isin(visitors)]
         .set_index("region_b")
         .reindex(visitors)
     )
     y = np.arange(len(visitors))
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(visitors) + 1.3), layout="constrained")
-    ax.barh(y + 0.18, c["structure"], height=0.34, color=BASE, label="economic structure")
-    ax.barh(y - 0.18, c["innovation"], height=0.34, color="#8a8f98", label="innovation performance")
-    for yy, (s, i) in enumerate(zip(c["structure"], c["innovation"], strict=True)):
-        ax.text(s + 0.01, yy + 0.18, f"{s:.2f}", va="center", fontsize=8)
-        if pd.notna(i):
-            ax.text(i + 0.01, yy - 0.18, f"{i:.2f}", va="center", fontsize=8)
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(visitors) + 1.6), layout="constrained")
+    bars = (("structure", "economic structure", BASE, -0.18), ("innovation", "innovation performance", "#8a8f98", 0.18))
+    for col, label, colour, dy in bars:
+        pct = c[f"{col}_pct"].to_numpy(float)
+        ax.barh(y + dy, np.nan_to_num(pct), height=0.34, color=colour, label=label)
+        for yy, (p, raw) in enumerate(zip(pct, c[col], strict=True)):
+            if pd.notna(p):
+                ax.text(p + 1, yy + dy, f"{p:.0f} (raw {raw:.2f})", va="center", fontsize=8)
+            else:
+                ax.text(1, yy + dy, "no data", va="center", fontsize=8, color="#52606d")
+    ax.axvline(50, color="#555", ls="--", lw=1)
+    ax.text(50, -0.75, "typical European pair", ha="center", va="bottom", fontsize=7, color="#555")
     ax.set_yticks(y, visitors)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1.1)
-    ax.set_xlabel(f"Similarity with the host {host} (0 = nothing in common, 1 = identical)")
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.set_ylim(len(visitors) - 0.5, -0.9)
+    ax.set_xlim(0, 125)
+    ax.set_xticks([0, 25, 50, 75, 100])
+    ax.set_xlabel(
+        f"Similarity with the host {host}: percentile among all pairs of European NUTS 2 regions\n"
+        "(100 = more alike than every other pair; raw similarity 0-1 in brackets)"
+    )
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2, frameon=False, fontsize=8)
     _finish(ax, title)
     return fig
 
@@ -192,29 +215,64 @@ def plot_event_feedback(event: pd.DataFrame, *, title: str = "") -> Figure:
     ax.set_yticks(range(len(ev)), [_wrap(t, 40) for t in ev["label"]], fontsize=8)
     ax.set_xlim(0, max(left.max(), 1) * 1.45)
     ax.set_xlabel("Respondents")
-    ax.legend(title="rating", loc="lower right", frameon=False, fontsize=8, ncol=5)
+    # beside the axes, never over the bars or their labels
+    ax.legend(title="rating", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=8)
     _finish(ax, title)
     return fig
 
 
 def plot_programme(progress: pd.DataFrame, *, title: str = "") -> Figure:
     """Indicators against their targets (% of target): the published result (bar) and what the
-    consortium's records count (diamond). Indicators without a target are left out."""
+    consortium's records count (diamond). Indicators without a target are left out.
+
+    A count resting on illustrative records (``recorded_illustrative``) is drawn as a hollow
+    diamond and named illustrative in the legend, so it is not read as a published result;
+    where no result is published the bar is absent and the row says so.
+    """
     p = progress.dropna(subset=["target"]).iloc[::-1]
     y = np.arange(len(p))
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(p) + 1.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(p) + 1.8), layout="constrained")
     share = (p["share"] * 100).to_numpy()
-    ax.barh(y, np.nan_to_num(share), color=[BASE if s >= 100 else "#7fb3d5" for s in np.nan_to_num(share)])
+    colours = [BASE if s >= 100 else "#7fb3d5" for s in np.nan_to_num(share)]
+    ax.barh(y, np.nan_to_num(share), color=colours)
+    if (share >= 100).any():
+        ax.barh([], [], color=BASE, label="published result, target met")
+    if (share < 100).any():
+        ax.barh([], [], color="#7fb3d5", label="published result, below target")
+    rec = np.full(len(p), np.nan)
     if "recorded_share" in p:
-        ax.scatter(p["recorded_share"] * 100, y, marker="D", color=ACCENT, zorder=3, label="recorded in clusterix")
-    for yy, (s, note) in enumerate(zip(share, p["status"], strict=True)):
-        ax.text((0 if np.isnan(s) else s) + 2, yy, f"{s:.0f} %" if not np.isnan(s) else note, va="center", fontsize=8)
+        rec = (p["recorded_share"] * 100).to_numpy(float)
+        has = ~np.isnan(rec)
+        ill = has & (
+            p["recorded_illustrative"].fillna(False).astype(bool).to_numpy()
+            if "recorded_illustrative" in p
+            else np.zeros(len(p), bool)
+        )
+        real = has & ~ill
+        if real.any():
+            ax.scatter(rec[real], y[real], marker="D", color=ACCENT, zorder=3, label="count from clusterix records")
+        if ill.any():
+            ax.scatter(
+                rec[ill],
+                y[ill],
+                marker="D",
+                facecolors="white",
+                edgecolors=ACCENT,
+                lw=1.3,
+                zorder=3,
+                label="count from clusterix records: ILLUSTRATIVE (invented), not a published result",
+            )
+    for yy, (s, note, r) in enumerate(zip(share, p["status"], rec, strict=True)):
+        if np.isnan(s):  # no bar: the status in grey, clear of a diamond
+            x = 2 if np.isnan(r) or r > 45 else r + 5
+            ax.text(x, yy, note, va="center", fontsize=8, color="#52606d", style="italic")
+        else:
+            ax.text(s + 2, yy, f"{s:.0f} %", va="center", fontsize=8)
     ax.axvline(100, color="#555", ls="--", lw=1)
     ax.set_yticks(y, [_wrap(f"{c}: {n}", 46) for c, n in zip(p["code"], p["name"], strict=True)], fontsize=8)
-    ax.set_xlabel("Achieved, % of the target (published result)")
+    ax.set_xlabel("% of the target")
     top = np.nanmax(np.r_[share, (p.get("recorded_share", pd.Series(dtype=float)) * 100).to_numpy(float), 100])
     ax.set_xlim(0, top * 1.25)
-    if "recorded_share" in p:
-        ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1, frameon=False, fontsize=8)
     _finish(ax, title)
     return fig

@@ -10,7 +10,8 @@ A consortium's monitoring data live in ``monitoring/`` next to its consortium fi
                            unit, definition, counting_rules, time_of_measurement, scheme, level,
                            cumulative``
 ``indicator_targets.csv``  ``indicator, scope`` (``project`` or an instrument id), ``baseline,
-                           baseline_date, target, target_date``
+                           baseline_date, target, target_date``; optional ``target_other`` (the
+                           target another source gives, where the sources disagree)
 ``indicator_values.csv``   achievements by period: ``indicator, scope, period, period_end, achieved,
                            evidence, status``
 ``actions.csv``            action-plan actions: ``instrument_id, action_no, title, improvement_type,
@@ -28,6 +29,10 @@ them must say) and ``source``. Monitoring rules:
   **Expected progress** by the date of a: the share of the time from the baseline date to the
   target date that has passed. **Flags**: ``achieved`` (p >= 1), ``on track`` (p >= expected -
   ``tolerance``), ``behind``; ``no data``, ``no target``, ``no baseline`` where they cannot be computed.
+* **Disputed target**: where the sources disagree on a target -- a ``target_other`` (the figure a
+  second source gives) differing from ``target`` -- the flag is ``target disputed``
+  rather than one progress figure presented as fact; progress against the other target is
+  ``progress_other`` and the ``reason`` gives both.
 * A missing baseline of an **output** indicator (things the project produces, counted from its
   start) is taken as 0 and said so; a missing baseline of a result indicator is not guessed: the
   indicator gets ``no baseline``.
@@ -89,7 +94,7 @@ REQUIRED = {
 OPTIONAL = {
     "instruments": ["partner_nos", "managing_authority", "period", "note"],
     "indicators": ["counting_rules", "time_of_measurement", "scheme", "cumulative"],
-    "targets": ["note"],
+    "targets": ["note", "target_other"],
     "values": ["evidence", "status", "note"],
     "actions": [
         "improvement_type",
@@ -101,7 +106,11 @@ OPTIONAL = {
     ],
     "status": ["deviation_reason", "evidence", "confidentiality"],
 }
-NUMBERS = {"targets": ["baseline", "target"], "values": ["achieved"], "actions": ["cost_eur", "action_no"]}
+NUMBERS = {
+    "targets": ["baseline", "target", "target_other"],
+    "values": ["achieved"],
+    "actions": ["cost_eur", "action_no"],
+}
 DATES = {
     "targets": ["baseline_date", "target_date"],
     "values": ["period_end"],
@@ -356,9 +365,12 @@ def target_attainment(
 
     Returns
     -------
-    DataFrame ``indicator, name, type, unit, scope, baseline, baseline_note, target, target_date,
-    achieved, period, period_end, progress, expected, slope_per_year, projected, flag, reason,
-    illustrative, note``.
+    DataFrame ``indicator, name, type, unit, scope, baseline, baseline_note, target, target_other,
+    target_date, achieved, period, period_end, progress, progress_other, expected, slope_per_year,
+    projected, projected_shortfall, flag, reason, illustrative, note``. Where the sources disagree
+    on the target (a ``target_other`` differing from ``target``), ``flag`` is ``target disputed``, ``target_other`` and
+    ``progress_other`` are the other source's target and the progress against it, and ``reason``
+    gives the progress against both.
     """
     defs = mon.indicators.set_index("code")
     tg = mon.targets.copy()
@@ -445,6 +457,40 @@ def target_attainment(
         rest & ~achieved & (out["projected"] < out["target"]).to_numpy() & (out["target"] > out["baseline"]).to_numpy()
     )
     out["projected_shortfall"] = short
+    # sources disagreeing on the target: no single progress figure is presented as fact
+    target_other = pd.to_numeric(out.get("target_other", pd.Series(np.nan, index=out.index)))
+    disputed = (
+        (target_other.notna() & out["target"].notna() & (target_other != out["target"])).to_numpy()
+        & ~no_target.to_numpy()
+    )
+    out["target_other"] = np.where(disputed, target_other, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        span_o = out["target_other"] - out["baseline"]
+        out["progress_other"] = np.where(span_o != 0, (out["achieved"] - out["baseline"]) / span_o, np.nan)
+    measured = disputed & rest
+    for i in np.flatnonzero(disputed):
+        t, o, pp, po = out.at[i, "target"], out.at[i, "target_other"], p[i], out.at[i, "progress_other"]
+        if not measured[i]:
+            reason[i] = (
+                f"the sources disagree on the target ({t:,.6g}"
+                + (f" or {o:,.6g}); " if pd.notna(o) else ", see the note); ")
+                + (reason[i] or "progress cannot be measured")
+            )
+        elif pd.isna(o):
+            reason[i] = f"the sources disagree on the target: {pp:.0%} of the way to {t:,.6g}, see the note"
+        else:
+            both = (
+                "achieved against both"
+                if pp >= 1 and po >= 1
+                else "achieved against neither"
+                if pp < 1 and po < 1
+                else "achieved against one only"
+            )
+            reason[i] = (
+                f"the sources disagree on the target: {pp:.0%} of the way to {t:,.6g}, "
+                f"{po:.0%} of the way to {o:,.6g} ({both})"
+            )
+    flag[measured] = "target disputed"
     out["flag"] = flag
     out["reason"] = reason
     ill_t = out["illustrative_target"].fillna(False).astype(bool)
@@ -463,11 +509,13 @@ def target_attainment(
         "baseline",
         "baseline_note",
         "target",
+        "target_other",
         "target_date",
         "achieved",
         "period",
         "period_end",
         "progress",
+        "progress_other",
         "expected",
         "slope_per_year",
         "projected",
@@ -560,11 +608,37 @@ def rag_by_period(mon: Monitoring, *, instruments: list[str] | None = None) -> p
 # ----------------------------------------------------------------------------------------------
 
 
+def _wrap(text: str, width: int, max_lines: int = 3) -> str:
+    r"""``text`` broken into lines of at most ``width`` characters (words kept whole).
+
+    Beyond ``max_lines`` lines the last one ends with an ellipsis; no word is cut.
+
+    >>> _wrap("Cluster and cross-cluster collaboration projects supported by the instrument", 30)
+    'Cluster and cross-cluster\ncollaboration projects\nsupported by the instrument'
+    """
+    import textwrap
+
+    lines = textwrap.wrap(str(text), width, break_long_words=False, break_on_hyphens=False) or [""]
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], lines[max_lines - 1] + " …"]
+    return "\n".join(lines)
+
+
+def _date_axis(ax: Any, *, maxticks: int = 8) -> None:
+    """Dates on the x axis without overlap: automatic locator, concise labels (years, then months)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
 def plot_gantt(actions: pd.DataFrame, *, as_of: str | pd.Timestamp | None = None, title: str = "") -> Any:
     """Gantt chart of planned (light bar) against actual (RAG-coloured bar) timeframes.
 
     ``actions``: rows of :func:`action_plan_status`. An action still running is drawn up to
-    ``as_of`` (default: the latest planned or actual date) with an open end.
+    ``as_of`` (default: the latest planned or actual date) with an open end. Action titles are
+    wrapped over up to three lines, not cut; dates are labelled concisely (years, then months).
     """
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
@@ -580,7 +654,8 @@ def plot_gantt(actions: pd.DataFrame, *, as_of: str | pd.Timestamp | None = None
             a["planned_end"].max(), a["actual_end"].max() if a["actual_end"].notna().any() else a["planned_end"].max()
         )
     )
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(a) + 1.4), layout="constrained")
+    lines = max(_wrap(f"{n}. {t}", 40).count("\n") + 1 for n, t in zip(a["action_no"], a["title"], strict=True))
+    fig, ax = plt.subplots(figsize=(10, (0.32 + 0.16 * lines) * len(a) + 1.4), layout="constrained")
     y = np.arange(len(a))[::-1]
     ps, pe = mdates.date2num(a["planned_start"]), mdates.date2num(a["planned_end"])
     ax.barh(y + 0.18, pe - ps, left=ps, height=0.3, color="#d1d5db", edgecolor="#6b7280", label="planned")
@@ -601,12 +676,10 @@ def plot_gantt(actions: pd.DataFrame, *, as_of: str | pd.Timestamp | None = None
     if running.any():
         ax.plot(aen[running], y[running] - 0.18, ">", color="#111827", ms=5, ls="none")
     ax.axvline(mdates.date2num(as_of), color="#111827", lw=0.8, ls=":")
-    labels = [
-        f"{n}. {t}" if len(t) <= 46 else f"{n}. {t[:44]}…" for n, t in zip(a["action_no"], a["title"], strict=True)
-    ]
+    labels = [_wrap(f"{n}. {t}", 40) for n, t in zip(a["action_no"], a["title"], strict=True)]
     ax.set_yticks(y, labels, fontsize=8)
     ax.xaxis_date()
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    _date_axis(ax, maxticks=10)
     handles = [Patch(color="#d1d5db", label="planned")] + [
         Patch(color=RAG_COLOURS[r], label=f"actual ({r})") for r in RAG
     ]
@@ -618,7 +691,11 @@ def plot_gantt(actions: pd.DataFrame, *, as_of: str | pd.Timestamp | None = None
 
 
 def plot_indicator_progress(mon: Monitoring, scope: str, *, title: str = "") -> Any:
-    """Achievements of each indicator of one scope against baseline and target, one panel each."""
+    """Achievements of each indicator of one scope against baseline and target, one panel each.
+
+    Panel titles (the indicator names) are wrapped, not cut; dates are labelled concisely
+    (years, then months) so that they do not run together.
+    """
     import matplotlib.pyplot as plt
 
     va = mon.values[mon.values["scope"] == scope].dropna(subset=["achieved"])
@@ -627,7 +704,7 @@ def plot_indicator_progress(mon: Monitoring, scope: str, *, title: str = "") -> 
     if not inds:
         raise ParameterError(f"no achievements reported for {scope!r}")
     names = mon.indicators.set_index("code")["name"]
-    fig, axes = plt.subplots(1, len(inds), figsize=(4.6 * len(inds), 3.4), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(1, len(inds), figsize=(4.8 * len(inds), 3.6), layout="constrained", squeeze=False)
     for ax, ind in zip(axes[0], inds, strict=True):
         d = va[va["indicator"] == ind].sort_values("period_end")
         ax.plot(d["period_end"], d["achieved"], "o-", color="#1f4e79", ms=4, label="achieved")
@@ -639,8 +716,8 @@ def plot_indicator_progress(mon: Monitoring, scope: str, *, title: str = "") -> 
                 ax.plot([t["baseline_date"]], [t["baseline"]], "s", color="#6b7280", ms=6, label="baseline")
                 if pd.notna(t["target"]) and pd.notna(t["target_date"]):
                     ax.plot([t["baseline_date"], t["target_date"]], [t["baseline"], t["target"]], ":", color="#6b7280")
-        name = names.get(ind, ind)
-        ax.set_title(name if len(name) <= 60 else name[:58] + "…", fontsize=8, loc="left")
+        ax.set_title(_wrap(names.get(ind, ind), 48), fontsize=8, loc="left")
+        _date_axis(ax, maxticks=6)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7, frameon=False)
     if title:

@@ -33,6 +33,7 @@ underlying records are):
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from clusterix_lib.errors import DataFileError, location
+from clusterix_lib.wording import counted
 
 __all__ = [
     "INDICATOR_COLUMNS",
@@ -50,6 +52,7 @@ __all__ = [
     "programme_sources",
     "programme_targets",
     "recorded_indicators",
+    "summary_lines",
 ]
 
 INDICATOR_COLUMNS = (
@@ -204,7 +207,7 @@ def recorded_indicators(consortium_path: str | Path | None = None) -> pd.DataFra
     r = _consortium_records(consortium_path)
     reg, trips, reviews, actions = r["register"], r["trips"], r["reviews"], r["actions"]
     q = quality(reg).merge(reg[["id", "illustrative"]], on="id")
-    counted = q[q["counts_for_indicator"]]
+    countable = q[q["counts_for_indicator"]]
     cap = _capacity_people(trips, r["feedback"])
     people = cap.drop_duplicates("person")
     plans = actions.drop_duplicates("instrument_id")
@@ -213,27 +216,29 @@ def recorded_indicators(consortium_path: str | Path | None = None) -> pd.DataFra
         {
             "code": "PLE",
             "recorded": float(n_events),
-            "recorded_note": f"{len(trips)} study trip(s) and {len(reviews)} peer review(s) on record",
+            "recorded_note": f"{counted(len(trips), 'study trip')} and "
+            f"{counted(len(reviews), 'peer review')} on record",
             "recorded_illustrative": any(t.illustrative for t in trips) or bool(reviews["illustrative"].any()),
         },
         {
             "code": "GP",
-            "recorded": float(len(counted)),
-            "recorded_note": f"{len(counted)} of {len(reg)} practices in the register count (R3 countable, linked to "
+            "recorded": float(len(countable)),
+            "recorded_note": f"{len(countable)} of {len(reg)} practices in the register count (R3 countable, linked to "
             "the project, approved or further)",
-            "recorded_illustrative": bool(counted["illustrative"].any()),
+            "recorded_illustrative": bool(countable["illustrative"].any()),
         },
         {
             "code": "CAP",
             "recorded": float(len(people)),
-            "recorded_note": f"{len(people)} visitor(s) whose self-assessment rose on at least 2 of 4 items (R7), "
-            f"from the feedback of {r['feedback']['trip'].nunique()} trip(s)",
+            "recorded_note": f"{counted(len(people), 'visitor')} whose self-assessment rose on at least 2 of 4 "
+            "items (R7), "
+            f"from the feedback of {counted(r['feedback']['trip'].nunique(), 'trip')}",
             "recorded_illustrative": bool(people["illustrative"].any()),
         },
         {
             "code": "AP",
             "recorded": float(len(plans)),
-            "recorded_note": f"{len(plans)} instrument(s) with action-plan actions in the monitoring data",
+            "recorded_note": f"{counted(len(plans), 'instrument')} with action-plan actions in the monitoring data",
             "recorded_illustrative": bool(plans["illustrative"].astype(str).str.lower().isin(["true", "1"]).any()),
         },
     ]
@@ -296,3 +301,73 @@ def programme_sources(indicators: pd.DataFrame) -> list[dict[str, Any]]:
         {"code": None, "title": "ClusteriX 2.0 published targets and results", "url": u}
         for u in dict.fromkeys(u for u in urls.dropna() if u.startswith("http"))
     ]
+
+
+def _in_sentence(name: str) -> str:
+    """An indicator name inside a sentence: only its first letter lowered, and not for an
+    abbreviation ("Policy instruments addressed (Structural Funds and other)" -> "policy
+    instruments addressed (Structural Funds and other)"; "EU funds" stays)."""
+    if len(name) > 1 and name[0].isupper() and not name[1].isupper():
+        return name[0].lower() + name[1:]
+    return name
+
+
+def _disagreement(note: str) -> str:
+    """The target note without a trailing "the sources disagree" (the sentence says it)."""
+    return re.sub(r"[\s:;,.-]*the sources disagree[\s.]*$", "", str(note), flags=re.IGNORECASE).strip()
+
+
+def summary_lines(progress: pd.DataFrame) -> list[str]:
+    """The summary of the dashboard as Markdown bullets: targets met, indicators without a
+    published result, and the targets on which the sources disagree.
+
+    Parameters
+    ----------
+    progress
+        :func:`indicator_progress`.
+
+    Returns
+    -------
+    list of str
+        One bullet per line; indicator names keep their capitals but the first letter (proper
+        nouns such as "Structural Funds" stay as published), counts in proper singular or plural.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"code": ["A", "B"], "name": ["Events organised", "Funds (Structural Funds)"],
+    ...                   "target": [32.0, 10.0], "achieved": [117.0, np.nan],
+    ...                   "target_alternative": [81.0, np.nan],
+    ...                   "target_note": ["32 on page X; 81 in record Y: the sources disagree", ""]})
+    >>> lines = summary_lines(indicator_progress(p))
+    >>> lines[0].endswith("meets it: events organised (117 against 32).")
+    True
+    >>> for line in lines[1:]:
+    ...     print(line)
+    - No result is published for 1 indicator: funds (Structural Funds).
+    - The sources disagree on the target for events organised: 32 on page X; 81 in record Y.
+    """
+    met = progress[progress["status"] == "target met"]
+    no_result = progress[progress["status"] == "no result published"]
+    n_targets = int(progress["target"].notna().sum())
+    lines = [
+        f"- **{len(met)} of {n_targets}** indicators with a published target also have a published result that "
+        "meets it"
+        + (
+            ": "
+            + ", ".join(f"{_in_sentence(r.name)} ({r.achieved:,.0f} against {r.target:,.0f})" for r in met.itertuples())
+            if len(met)
+            else ""
+        )
+        + ".",
+    ]
+    if len(no_result):
+        lines.append(
+            f"- No result is published for {counted(len(no_result), 'indicator')}: "
+            + ", ".join(_in_sentence(n) for n in no_result["name"])
+            + "."
+        )
+    if "target_alternative" in progress:
+        for r in progress.dropna(subset=["target_alternative"]).itertuples():
+            note = _disagreement(r.target_note) or f"{r.target:,.0f} or {r.target_alternative:,.0f}"
+            lines.append(f"- The sources disagree on the target for {_in_sentence(r.name)}: {note}.")
+    return lines

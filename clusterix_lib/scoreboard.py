@@ -71,6 +71,7 @@ __all__ = [
     "scoreboard_targets",
     "scoreboard_uncertainty",
     "subgroup_cutoffs",
+    "treatment_summary",
 ]
 
 EU = "EU27_2020"
@@ -84,6 +85,7 @@ GROUP_COLOURS = {
 }
 YEARS = tuple(range(2011, 2021))
 MIN_COVERAGE = 0.6  # 3 of the 5 indicators
+SCALE_NOTE = "scored on the scale of the EU regions (not one of the pool's units)"
 Boundary = Literal["lower", "upper"]
 
 
@@ -358,7 +360,7 @@ def scoreboard_regions(
         code = nuts.validate_region(code)
         name = nuts.region_name(code)
         if code in available:
-            note = "" if code in set(pool) else "scored on the scale of the EU regions (not one of the pool's units)"
+            note = "" if code in set(pool) else SCALE_NOTE
             rows.append({"region": code, "name": name, "unit": code, "note": note})
             continue
         try:
@@ -416,12 +418,43 @@ class Scoreboard:
         return t.sort_values(["relative", "unit"], ascending=[False, True], na_position="last").reset_index(drop=True)
 
     def region_table(self, year: int) -> pd.DataFrame:
-        """The requested regions in ``year``: one row per (region, unit) with score, group and rank."""
+        """The requested regions in ``year``: one row per (region, unit) with score, group and rank.
+
+        ``note`` is true of ``year``: a region outside the pool without a score in ``year`` is not
+        said to be "scored on the scale of the EU regions", but to have no score that year.
+        """
         t = self.year_table(year).drop(columns="name")
         out = self.regions.merge(t, on="unit", how="left")
+        unscored = (out["note"] == SCALE_NOTE) & out["relative"].isna()
+        out.loc[unscored, "note"] = (
+            f"not one of the pool's units: it is placed on the scale of the EU regions in the years it has "
+            f"enough data, but has no score in {year}."
+        )
         return out.sort_values(["relative", "region"], ascending=[False, True], na_position="last").reset_index(
             drop=True
         )
+
+    def labels(self) -> dict[str, str]:
+        """Display label of every scored unit: its own NUTS name and code, and whom it stands for.
+
+        A unit standing for a requested region of another code (a NUTS 2 region for a NUTS 3
+        partner region) says so: ``"Sydsverige (SE22), for Skåne län (SE224)"``. The EU-27 is
+        ``"EU-27"``.
+        """
+        names = dict(zip(self.scores["unit"], self.scores["name"], strict=True))
+        names.update({u: nuts.region_name(u) for u in self.regions["unit"] if u and u not in names})
+        stands = {}
+        for r in self.regions[
+            (self.regions["unit"] != "") & (self.regions["unit"] != self.regions["region"])
+        ].itertuples():
+            stands.setdefault(r.unit, []).append(f"{nuts.region_name(r.region)} ({r.region})")
+        out = {}
+        for u, n in names.items():
+            if u == EU:
+                out[u] = n
+                continue
+            out[u] = f"{n} ({u})" + (f", for {' and '.join(stands[u])}" if u in stands else "")
+        return out
 
     def data_years(self, units: Iterable[str], year: int) -> pd.DataFrame:
         """For each unit and indicator in ``year``: the value used, its data year and its normalised value."""
@@ -555,6 +588,57 @@ def build_scoreboard(
 def _winmax(n_rows: int) -> int:
     """Winsorising budget for the pooled region-years: one point per 200 (at least COINr's default, 5)."""
     return max(5, int(math.ceil(0.05 * n_rows / 10)))
+
+
+def treatment_summary(sb: Scoreboard) -> pd.DataFrame:
+    """What the pipeline did to the data, counted and in plain words, for a report's analysts.
+
+    Parameters
+    ----------
+    sb
+        A :func:`build_scoreboard` result; its :attr:`Scoreboard.log` is summarised.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``what, indicator, extent, n``: one row per kind of treatment and indicator (the
+        indicator's label; ``""`` where the treatment concerns no single indicator). ``n`` counts
+        region-years; a transformation applied to a whole indicator (the log transform) has no
+        count (``n`` is NaN) and ``extent`` says it applies to every region and year instead of
+        counting the one log entry. A region-year scored without some indicators is counted once
+        under each indicator it lacks.
+    """
+    lab = dict(zip(sb.framework["indicator"], sb.framework["label"], strict=True))
+    n_ind = len(sb.framework)
+    need = math.ceil(MIN_COVERAGE * n_ind - 1e-9)
+    log = sb.log
+    rows: list[dict[str, Any]] = []
+
+    def add(what: str, indicator: str, n: float, whole: bool = False) -> None:
+        extent = "every region and year (the whole indicator)" if whole else f"{int(n):,} region-years"
+        rows.append({"what": what, "indicator": lab.get(indicator, indicator), "extent": extent, "n": n})
+
+    order = list(sb.framework["indicator"])
+
+    def counts(values: pd.Series) -> list[tuple[str, int]]:
+        c = values.value_counts()
+        return [(i, int(c[i])) for i in [*order, *sorted(set(c.index) - set(order))] if i in c.index]
+
+    for ind, n in counts(log.loc[log["step"] == "imputed (latest)", "indicator"]):
+        add("Missing figure filled with the latest earlier one (carried forward)", ind, n)
+    for ind, n in counts(log.loc[log["step"] == "winsorised", "indicator"]):
+        add("Extreme value pulled in (winsorised)", ind, n)
+    for ind, _ in counts(log.loc[log["step"] == "log transform", "indicator"]):
+        add("Log-transformed to tame a very skewed distribution", ind, float("nan"), whole=True)
+    for ind, n in counts(log.loc[log["step"] == "scored without", "detail"].str.split(", ").explode()):
+        add(f"Scored without this indicator (on {need} to {n_ind - 1} of the {n_ind})", ind, n)
+    n_none = int((log["step"] == "no score").sum())
+    if n_none:
+        add(f"No score: data for fewer than {need} of the {n_ind} indicators", "", n_none)
+    known = {"imputed (latest)", "winsorised", "log transform", "scored without", "no score"}
+    for (step, ind), n in log[~log["step"].isin(known)].groupby(["step", "indicator"], dropna=False).size().items():
+        add(str(step), "" if pd.isna(ind) else str(ind), n)
+    return pd.DataFrame(rows, columns=["what", "indicator", "extent", "n"])
 
 
 def choose_scoreboard_year(sb: Scoreboard, *, min_share: float = 0.7) -> int:
@@ -802,24 +886,49 @@ def plot_rank_uncertainty(summary: pd.DataFrame, labels: dict[str, str] | None =
     a1.plot(s["relative_median"], y, "|", color="#111827", ms=10, label="median of draws")
     hi = float(np.nanmax(s["relative_high"])) if len(s) else 150
     a1.set_xlim(0, max(150.0, hi * 1.05))
-    a1.set_xlabel("score relative to the EU-27 (EU = 100)")
+    a1.set_xlabel("score relative to the EU-27\n(EU = 100)")
     a1.set_yticks(y, [labels.get(u, u) for u in s["unit"]], fontsize=8)
     a1.legend(fontsize=7, loc="lower right", frameon=False)
     a2.hlines(y, s["rank_low"], s["rank_high"], color="#374151", lw=2)
     a2.plot(s["rank"], y, "o", color="#b91c1c", ms=5)
     a2.invert_xaxis()
-    a2.set_xlabel("rank among the EU regions (1 = best)")
+    a2.set_xlabel("rank among the EU regions\n(1 = best)")
     a2.grid(axis="x", color="#e5e7eb")
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=11)
     return fig
 
 
-def plot_relative_trend(scores: pd.DataFrame, units: Sequence[str], labels: dict[str, str] | None = None) -> Any:
-    """Score relative to the EU of the first year, by year, for the given units (EU-27 dashed)."""
+def plot_relative_trend(
+    scores: pd.DataFrame,
+    units: Sequence[str],
+    labels: dict[str, str] | None = None,
+    *,
+    until: int | None = None,
+    title: str = "",
+) -> Any:
+    """Score relative to the EU of the first year, by year, for the given units (EU-27 dashed).
+
+    Parameters
+    ----------
+    scores
+        :attr:`Scoreboard.scores`.
+    units
+        The units drawn; ``labels`` their legend labels (default: the codes).
+    until
+        The last year drawn (the report year, so that the chart ends where the report's tables
+        end); default: every year of ``scores``.
+    title
+        Title of the chart.
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     labels = labels or {}
+    if until is not None:
+        scores = scores[scores["time"] <= until]
+        if scores.empty:
+            raise ParameterError(f"no scores up to {until}")
     fig, ax = plt.subplots(figsize=(8, 4.6), layout="constrained")
     _bands(ax, vertical=False)
     for u in units:
@@ -831,5 +940,8 @@ def plot_relative_trend(scores: pd.DataFrame, units: Sequence[str], labels: dict
     top = float(np.nanmax(scores.loc[scores["unit"].isin([*units, EU]), "relative_to_base"]))
     ax.set_ylim(0, max(150.0, top * 1.05))
     ax.set_ylabel(f"relative to the EU-27 in {int(scores['time'].min())} (= 100)")
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=7, ncol=1, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
     return fig

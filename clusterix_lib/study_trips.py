@@ -66,12 +66,14 @@ from clusterix_lib.errors import ClusterixError, DataFileError, location
 from clusterix_lib.rubrics import _Lines
 
 __all__ = [
+    "STAKEHOLDER_LABELS",
     "STAKEHOLDER_TYPES",
     "StudyTrip",
     "agenda",
     "list_trips",
     "load_trip",
     "read_trip_file",
+    "stakeholder_legend",
     "trip_sources",
     "trip_targets",
     "trips_dir",
@@ -88,6 +90,22 @@ STAKEHOLDER_TYPES = (
     "university",
     "other",
 )
+#: The stakeholder types whose code a reader may not know, in words.
+STAKEHOLDER_LABELS = {"MA/IB": "managing authority or intermediate body of a Structural Funds programme"}
+
+
+def stakeholder_legend(types) -> str:
+    """A sentence explaining the abbreviated stakeholder types among ``types`` ("" if none).
+
+    >>> stakeholder_legend(["agency", "MA/IB", "MA/IB"])
+    '*MA/IB*: managing authority or intermediate body of a Structural Funds programme.'
+    >>> stakeholder_legend(["agency"])
+    ''
+    """
+    present = [t for t in STAKEHOLDER_LABELS if t in set(types)]
+    return "; ".join(f"*{t}*: {STAKEHOLDER_LABELS[t]}" for t in present) + ("." if present else "")
+
+
 _TOP_REQUIRED = ("id", "title", "host_partner", "visiting_regions", "date_start", "date_end", "site_visits")
 _TOP_OPTIONAL = (
     "consortium",

@@ -48,6 +48,7 @@ from clusterix_lib.confidentiality import level_of, read_levels
 from clusterix_lib.errors import ClusterixError, DataFileError, location
 from clusterix_lib.fileio import row_failer
 from clusterix_lib.rubrics import Rubric
+from clusterix_lib.wording import counted
 
 __all__ = [
     "ASSESSMENT_COLUMNS",
@@ -597,7 +598,8 @@ def transferability_scores(items: pd.DataFrame) -> pd.DataFrame:
     out["limiting_value"] = lim["value"]
     out = out.reset_index()
     out["explanation"] = [
-        f"{r.score:.1f}/5 from {r.n_items} item(s), {r.basis}; limited by {r.limiting_label} ({r.limiting_value:.1f}/5)"
+        f"{r.score:.1f}/5 from {counted(r.n_items, 'item')}, {r.basis}; "
+        f"limited by {r.limiting_label} ({r.limiting_value:.1f}/5)"
         for r in out.itertuples()
     ]
     return out
@@ -704,7 +706,7 @@ def trip_evidence(
                     "target_region": r,
                     "stage": "interest",
                     "date": "",
-                    "evidence": f"{len(g)} visitor(s) interested (trip {trip} feedback)",
+                    "evidence": f"{counted(len(g), 'visitor')} interested (trip {trip} feedback)",
                     "illustrative": bool(g["illustrative"].any()),
                     "confidentiality": level_of(g["confidentiality"]) if "confidentiality" in g else "restricted",
                 }
@@ -722,28 +724,46 @@ def transfer_pipeline(transfers: pd.DataFrame, evidence: pd.DataFrame | None = N
     """The furthest stage of each (practice, target region), from the register and the trips.
 
     Columns ``gp_id, target_region, stage, stage_no`` (1-5) ``, date, evidence, action,
-    illustrative, confidentiality``; ``evidence`` lists what supports every stage recorded for
-    the pair; ``confidentiality`` is the most restrictive level of the rows behind the pair (a
-    row without one counts as restricted), so a table of pairs goes through
-    :func:`clusterix_lib.confidentiality.visible` while stage counts may use every pair.
+    illustrative, confidentiality, source, interest_marked``; ``evidence`` lists what supports
+    every stage recorded for the pair; ``confidentiality`` is the most restrictive level of the
+    rows behind the pair (a row without one counts as restricted), so a table of pairs goes
+    through :func:`clusterix_lib.confidentiality.visible` while stage counts may use every pair;
+    ``source`` joins the distinct ``source`` texts of the register rows behind the pair;
+    ``interest_marked`` is True where a visitor of the target region marked the practice of
+    interest (an ``interest`` row, from trip feedback or the register). A pair that went further
+    counts at every earlier stage in :func:`pipeline_counts`, so the *interest* stage counts
+    pairs without ``interest_marked`` too (a practice shown on a trip that no visitor marked).
 
     >>> t = pd.DataFrame({"gp_id": ["G"], "target_region": ["R"], "stage": ["adapted"], "date": ["2019"],
     ...                   "action": [""], "note": ["pilot"], "source": [""], "illustrative": [False]})
     >>> e = pd.DataFrame({"gp_id": ["G", "H"], "target_region": ["R", "R"], "stage": ["studied", "interest"],
     ...                   "date": ["2018-05-02", ""], "evidence": ["trip X", "feedback"], "illustrative": False})
-    >>> transfer_pipeline(t, e)[["gp_id", "stage", "stage_no"]].values.tolist()
-    [['G', 'adapted', 3], ['H', 'interest', 1]]
+    >>> transfer_pipeline(t, e)[["gp_id", "stage", "stage_no", "interest_marked"]].values.tolist()
+    [['G', 'adapted', 3, False], ['H', 'interest', 1, True]]
     """
     reg = transfers.assign(evidence=transfers["note"].where(transfers["note"] != "", "transfer register"))
     if "confidentiality" not in reg:
         reg = reg.assign(confidentiality="")
-    parts = [reg[["gp_id", "target_region", "stage", "date", "evidence", "action", "illustrative", "confidentiality"]]]
+    if "source" not in reg:
+        reg = reg.assign(source="")
+    parts = [
+        reg[
+            [
+                "gp_id",
+                "target_region",
+                "stage",
+                "date",
+                "evidence",
+                "action",
+                "illustrative",
+                "confidentiality",
+                "source",
+            ]
+        ]
+    ]
     if evidence is not None and len(evidence):
-        parts.append(
-            evidence.assign(action="")
-            if "confidentiality" in evidence
-            else evidence.assign(action="", confidentiality="")
-        )
+        ev = evidence.assign(action="", source="")
+        parts.append(ev if "confidentiality" in ev else ev.assign(confidentiality=""))
     allrows = pd.concat(parts, ignore_index=True)
     cols = [
         "gp_id",
@@ -755,9 +775,12 @@ def transfer_pipeline(transfers: pd.DataFrame, evidence: pd.DataFrame | None = N
         "action",
         "illustrative",
         "confidentiality",
+        "source",
+        "interest_marked",
     ]
     if allrows.empty:
         return pd.DataFrame(columns=cols)
+    allrows["source"] = allrows["source"].fillna("").astype(str)
     allrows["stage_no"] = allrows["stage"].map({s: i + 1 for i, s in enumerate(TRANSFER_STAGES)})
     allrows = allrows.sort_values(["gp_id", "target_region", "stage_no"], ascending=[True, True, False], kind="stable")
     g = allrows.groupby(["gp_id", "target_region"], sort=False)
@@ -766,6 +789,8 @@ def transfer_pipeline(transfers: pd.DataFrame, evidence: pd.DataFrame | None = N
     top["action"] = g["action"].agg(lambda s: "; ".join(a for a in dict.fromkeys(s) if a))
     top["illustrative"] = g["illustrative"].any()
     top["confidentiality"] = g["confidentiality"].agg(level_of)
+    top["source"] = g["source"].agg(lambda s: " ; ".join(a for a in dict.fromkeys(s) if a))
+    top["interest_marked"] = g["stage"].agg(lambda s: bool((s == "interest").any()))
     return top.reset_index()[cols].reset_index(drop=True)
 
 

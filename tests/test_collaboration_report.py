@@ -123,3 +123,16 @@ def test_html_is_offline_says_its_limits_and_shows_no_code(built):
     assert "as a whole" in html and "CORDIS does not say where" in html  # country-level caveat
     assert "data:image/png;base64," in html
     assert 'class="cx-source-code">cordisH2020projects<' in html and "keep.eu" in html
+
+
+def test_html_shows_placeholders_literally_and_no_empty_table(built, records):
+    html = built.html.read_text(encoding="utf-8")
+    body = html[html.index("<body") :]
+    # the illustrative members' name pattern is text, not HTML tags the browser swallows
+    assert "Company &lt;region&gt;-&lt;n&gt; (illustrative)" in body and "<region>" not in body
+    # BE2's partnership records are all for the consortium only: the note says so, no header-only table
+    assert records["records_partnerships"] > 0 and "are for the consortium only and not shown" in body
+    assert not re.search(r"<tbody>\s*</tbody>", body)
+    # country-level H2020 change is context, not the project's target; group codes are in words
+    assert "not a measure of the project's target" in body
+    assert "gatekeeper of its group (EU-15" in body

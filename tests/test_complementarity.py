@@ -141,3 +141,50 @@ def test_rank_partners_in_one_call_orders_the_other_partner_regions():
     assert "AT12" not in set(table["region_b"]) and len(table) == 9  # ten regions, less itself
     assert table["score"].is_monotonic_decreasing and table["rank"].tolist() == list(range(1, 10))
     assert set(table["region_b"]) == {"BE2", "CZ08", "DK03", "SE224", "FRK", "HU22", "ITH1", "RO32", "RO21"}
+
+
+def test_score_components_rebuild_the_score(strengths):
+    # the ranking table shows these parts beside the score: the weighted mean of what is shown must be the score
+    declared = pd.DataFrame({"geo": ["A", "A", "B", "C"], "nace_r2": ["up", "x", "up", "z"]})
+    ranking = cm.partner_ranking(strengths, "A", ["B", "C", "E"], declared=declared)
+    parts = cm.score_components(ranking)
+    assert parts["region_b"].tolist() == ranking["region_b"].tolist()
+    w = cm.DEFAULT_WEIGHTS
+    weights = np.array([w["overlap"], w["complementarity"], w["declared"]])
+    values = parts[["shared", "complementary", "declared"]].to_numpy()
+    assert np.nanmax(values) <= 100 and np.nanmin(values) >= 0  # one scale with the score
+    have = np.isfinite(values)
+    rebuilt = np.where(have, values * weights, 0).sum(axis=1) / np.where(have, weights, 0).sum(axis=1)
+    assert rebuilt == pytest.approx(ranking["score"].to_numpy())
+    assert parts.set_index("region_b").loc["B", "declared"] == pytest.approx(50.0)  # {up, x} vs {up}
+    assert np.isnan(parts.set_index("region_b").loc["E", "declared"])
+
+
+def test_rank_interval_axis_label_fits_in_the_figure():
+    import matplotlib.pyplot as plt
+
+    intervals = pd.DataFrame({"region_b": ["X", "Y", "Z"], "rank": [1, 2, 3], "best": [1, 1, 2], "worst": [3, 3, 3]})
+    fig = cm.plot_rank_intervals(intervals, names={"X": "A long region name of a partner"}, title="Rank")
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        box = fig.axes[0].xaxis.label.get_window_extent(renderer)
+        width = fig.bbox.width
+        assert box.x0 >= 0 and box.x1 <= width, (box, width)  # not cut at the figure's edge
+    finally:
+        plt.close(fig)
+
+
+def test_map_values_take_the_best_covered_year_and_say_it():
+    df = pd.DataFrame({
+        "indicator": ["gerd"] * 6 + ["other"],
+        "geo": ["AT12", "AT13", "AT12", "AT12", "AT13", "AT", "AT12"],
+        "year": [2011, 2011, 2012, 2013, 2013, 2013, 2020],
+        "value": [1.0, 2.0, 3.0, 4.0, np.nan, 9.0, 1.0],
+    })
+    year, values = cm.map_values(df, "gerd")
+    assert year == 2011  # two regions with a value; 2013 has one (NaN and the country do not count)
+    assert values.to_dict() == {"AT12": 1.0, "AT13": 2.0}
+    tie = df.assign(value=df["value"].fillna(5.0))
+    assert cm.map_values(tie, "gerd")[0] == 2013  # a tie goes to the latest year
+    assert cm.map_values(df, "missing")[0] is None and cm.map_values(df, "missing")[1].empty

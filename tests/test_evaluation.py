@@ -132,3 +132,51 @@ def test_real_units_and_targets():
     assert u.loc["BE2", "unit"] == "BE2"
     t = ev.policy_evaluation_targets()
     assert len(t) == 10 and "consortium_file" not in t[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Readable labels and explicit caveats (review of the policy-evaluation report)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_outcome_label_from_the_specs():
+    specs = datasets.indicator_specs()
+    got = ev.outcome_label("berd_pc_gdp")
+    assert got == f"{specs.loc['berd_pc_gdp', 'label']} ({specs.loc['berd_pc_gdp', 'unit']})"
+    assert "berd_pc_gdp" not in got and "% of GDP" in got
+    toy = pd.DataFrame({"label": ["Widgets"], "unit": ["per firm"]}, index=pd.Index(["w"], name="indicator"))
+    assert ev.outcome_label("w", toy) == "Widgets (per firm)" and ev.outcome_label("x", toy) == "x"
+
+
+def test_its_few_points_after_the_interruption_are_said_with_their_number():
+    t = np.arange(2011, 2020.0)  # 2016-2019: 4 points from the interruption on
+    s = pd.DataFrame({"time": t, "y": [0.03, 0.1, 0.08, 0.06, 0.04, 0.04, 0.04, 0.04, 0.14]})
+    r = ev.interrupted_time_series(s, 2016, label="BERD")
+    few = [c for c in r.caveats if "only 4 points" in c]
+    assert len(few) == 1 and "BERD" in few[0] and "fewer than 6" in few[0]
+    long = pd.DataFrame({"time": np.arange(2005, 2021.0), "y": np.arange(16.0)})
+    r2 = ev.interrupted_time_series(long, 2014, label="BERD")  # 7 points after
+    assert r2.n_post == 7 and not any("rest on only" in c for c in r2.caveats)
+    assert any("rest on only 7 points" in c for c in ev.interrupted_time_series(long, 2014, few_post=8).caveats)
+
+
+def test_plot_its_labels_periods_and_whole_years():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    years = np.arange(2011, 2020.0)
+    r = ev.interrupted_time_series(pd.DataFrame({"time": years, "y": np.sin(years)}), 2016)
+    fig = ev.plot_its(r, ylabel=ev.outcome_label("berd_pc_gdp"))
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert ticks and all(t.isdigit() for t in ticks)  # 2011, 2012 ... never 2017.5
+    assert "berd_pc_gdp" not in fig.axes[0].get_ylabel()
+    # semesters as fractional years, labelled with their periods
+    periods = [f"{y}-S{h}" for y in range(2017, 2021) for h in (1, 2)]
+    times = np.array([y + (0.49 if h == 1 else 0.999) for y in range(2017, 2021) for h in (1, 2)])
+    r = ev.interrupted_time_series(
+        pd.DataFrame({"time": times, "y": np.arange(8.0) % 3}), 2019.25, min_pre=3, min_post=2
+    )
+    fig = ev.plot_its(r, tick_labels=dict(zip(times, periods, strict=True)))
+    fig.canvas.draw()
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == periods

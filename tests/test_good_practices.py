@@ -211,3 +211,23 @@ def test_sources_list_each_url_once_and_the_illustrative_entries():
     urls = [s["url"] for s in sources if s.get("url")]
     assert len(urls) == len(set(urls)) and all(u.startswith("https://") for u in urls)
     assert any("illustrative" in s["title"] for s in sources)
+
+
+# ----------------------------------------------------------------- words for the reports
+
+
+def test_every_status_has_a_readable_label_on_the_practice_page():
+    assert set(gp.STATUS_LABELS) == set(gp.STATUSES)
+    assert all("_" not in label for label in gp.STATUS_LABELS.values())
+    page = dict(gp.practice_page(pd.Series({c: "" for c in gp.COLUMNS} | {"status": "validated_platform"})))
+    assert page["Status in the workflow"] == gp.STATUS_LABELS["validated_platform"]
+    assert "validated_platform" not in gp.practice_markdown(
+        pd.Series({c: "" for c in gp.COLUMNS} | {"id": "GP-1", "title": "T", "status": "validated_platform"})
+    )
+
+
+def test_data_label_is_never_blank():
+    ill = pd.Series([True, False, False, False])
+    src = pd.Series(["ILLUSTRATIVE (made up)", "https://a.eu/x ; https://a.eu/x", "", None])
+    assert gp.data_label(ill, src).tolist() == ["illustrative", "https://a.eu/x", "public", "public"]
+    assert gp.data_label(pd.Series([False, True])).tolist() == ["public", "illustrative"]

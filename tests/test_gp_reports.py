@@ -349,3 +349,38 @@ def test_default_report_set():
     assert len(by_type["Study-trip lessons learnt"]) == 3
     (dash,) = by_type["Programme indicators"]
     assert dash.output_stem.parent.name == "consortium" and dash.params == {"consortium": "consortium_clusterix2"}
+
+
+def _text(outcome) -> str:
+    body = re.sub(r"<style.*?</style>", "", html_body(outcome), flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def test_reports_write_words_not_templates_or_codes(built):
+    texts = {
+        name: _text(built[name])
+        for name in (
+            "good_practice",
+            "trip_briefing-AT12-2017-09",
+            "trip_lessons-AT12-2017-09",
+            "programme_dashboard-consortium_clusterix2",
+        )
+    }
+    for name, text in texts.items():
+        assert "(s) " not in text and "(s)." not in text, name  # no templated plural
+        for code in ("validated_platform", "approved_project"):
+            assert code not in text, (name, code)  # workflow codes shown as words
+    assert "still to be checked" not in texts["good_practice"]  # no note for developers
+    assert "structural funds" not in texts["programme_dashboard-consortium_clusterix2"]
+    # the summary says the sources disagree once (the note it quotes no longer repeats it)
+    dashboard = texts["programme_dashboard-consortium_clusterix2"]
+    summary = dashboard.split(" Summary ")[-1].split("Targets and published")[0]
+    assert summary.count("sources disagree") == 1 and ": the sources disagree." not in summary
+
+
+def test_lessons_say_what_is_withheld(built):
+    text = _text(built["trip_lessons-AT12-2017-09"])
+    assert "are for the consortium only and withheld from this public build (the counts include them)" in text
+    assert "offered for download is empty for the same reason" in text
+    caption = read_tables(built["trip_lessons-AT12-2017-09"].ipynb)["follow_ups"]["title"]
+    assert "empty in this public build" in caption

@@ -190,3 +190,87 @@ def test_trend_is_vectorised_over_series():
     )
     t = mo.indicator_trend(v).set_index("indicator")["slope_per_year"]
     assert t["A"] == pytest.approx(1.0, rel=2e-3) and t["B"] == pytest.approx(-3.0, rel=2e-3) and np.isnan(t["C"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Disputed targets and readable figures (review of the policy-evaluation report)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_committed_disputed_target_shows_both_progress_figures(mon):
+    # PLE: 117 events; the project page says 32, Kohesio 81 -> neither 366 % nor 144 % alone
+    a = mo.target_attainment(mon, scopes=["project"]).set_index("indicator")
+    assert a.loc["PLE", "flag"] == "target disputed"
+    assert a.loc["PLE", "target"] == 32 and a.loc["PLE", "target_other"] == 81
+    assert a.loc["PLE", "progress"] == pytest.approx(117 / 32)
+    assert a.loc["PLE", "progress_other"] == pytest.approx(117 / 81)
+    assert "366%" in a.loc["PLE", "reason"] and "144%" in a.loc["PLE", "reason"]
+    assert "achieved against both" in a.loc["PLE", "reason"]
+    # an undisputed target keeps its flag and has no other target
+    assert a.loc["CAP", "flag"] == "achieved" and np.isnan(a.loc["CAP", "target_other"])
+    assert np.isnan(a.loc["CAP", "progress_other"])
+
+
+def test_target_other_column_wins_and_flags_a_disagreement(small):
+    text = (small / "indicator_targets.csv").read_text(encoding="utf-8")
+    lines = text.strip().splitlines()
+    lines[0] += ",target_other,note"
+    for i, line in enumerate(lines[1:], start=1):
+        if line.startswith("DEC,"):
+            lines[i] += ",120,"  # another source: 120 instead of 60
+        elif line.startswith("NOT,"):
+            lines[i] += ",,the sources disagree"  # no target at all: stays "no target"
+        else:
+            lines[i] += ",,"
+    (small / "indicator_targets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    m = mo.load_monitoring(small)
+    with pytest.warns(mo.MonitoringWarning):
+        a = mo.target_attainment(m).set_index("indicator")
+    # DEC: baseline 100, achieved 80; (80-100)/(60-100) = 0.5, (80-100)/(120-100) = -1
+    assert a.loc["DEC", "flag"] == "target disputed"
+    assert a.loc["DEC", "progress"] == pytest.approx(0.5) and a.loc["DEC", "progress_other"] == pytest.approx(-1)
+    assert "achieved against neither" in a.loc["DEC", "reason"]
+    assert a.loc["NOT", "flag"] == "no target" and a.loc["OUT", "flag"] == "behind"
+
+
+def _overlapping_ticklabels(fig, ax) -> bool:
+    fig.canvas.draw()
+    boxes = sorted(
+        (t.get_window_extent() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()), key=lambda b: b.x0
+    )
+    # labels that touch run together ("2018-012018-05"): ask for a visible gap between neighbours
+    return any(b.x0 - a.x1 < 4 for a, b in zip(boxes[:-1], boxes[1:], strict=True))
+
+
+def test_indicator_progress_dates_and_titles_readable(mon):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    pd.plotting.register_matplotlib_converters()  # as in a report, where pandas has registered its date units
+    fig = mo.plot_indicator_progress(mon, "RO21-OP")
+    name = mon.indicators.set_index("code").loc["INS-PROJ", "name"]
+    for ax in fig.axes:
+        assert not _overlapping_ticklabels(fig, ax)
+        title = ax.get_title(loc="left")
+        assert "…" not in title
+    # the long indicator name is wrapped, word for word, not cut
+    assert " ".join(fig.axes[0].get_title(loc="left").split()) == name
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:  # each title inside the figure and within its own panel's width
+        box = ax._left_title.get_window_extent(renderer)
+        assert box.x0 >= fig.bbox.x0 - 1 and box.x1 <= fig.bbox.x1 + 1
+
+
+def test_gantt_dates_and_labels_readable(mon):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    pd.plotting.register_matplotlib_converters()
+    acts = mo.action_plan_status(mon, instruments=["RO21-OP"])
+    fig = mo.plot_gantt(acts, as_of="2020-12-31")
+    ax = fig.axes[0]
+    assert not _overlapping_ticklabels(fig, ax)
+    labels = [" ".join(t.get_text().split()) for t in ax.get_yticklabels()]
+    want = [f"{n}. {t}" for n, t in zip(acts["action_no"], acts["title"], strict=True)]
+    assert labels == want  # whole titles, wrapped over lines, none cut

@@ -126,3 +126,12 @@ def test_duplicate_code_and_missing_file(tmp_path):
         pg.load_programme_indicators(path)
     with pytest.raises(DataFileError, match="programme indicators not found"):
         pg.load_programme_indicators(tmp_path / "none.csv")
+
+
+def test_summary_keeps_proper_nouns_and_says_disagreement_once():
+    progress = pg.indicator_progress(pg.load_programme_indicators(pg.indicators_path()))
+    text = "\n".join(pg.summary_lines(progress))
+    assert "(Structural Funds and other)" in text and "structural funds" not in text
+    assert text.count("the sources disagree") + text.count("The sources disagree") == 1
+    assert "policy-learning events organised (117 against 32)" in text
+    assert "(s)" not in text and "5 indicators:" in text

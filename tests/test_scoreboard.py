@@ -204,3 +204,76 @@ def test_targets_for_default_and_other_consortium(tmp_path):
     other = tmp_path / "partners.csv"
     other.write_text("x")
     assert sc.scoreboard_targets(other) == [{"consortium": "partners", "consortium_file": str(other.resolve())}]
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels, notes and tables an analyst reads (review of the scoreboard report)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_units_are_labelled_with_their_own_nuts_name(real):
+    lab = real.labels()
+    # SE22 stands for the partner region Skåne (SE224, NUTS 3) but is Sydsverige
+    assert lab["SE22"].startswith("Sydsverige (SE22)") and "for Skåne län (SE224)" in lab["SE22"]
+    assert not lab["SE22"].startswith("Skåne")
+    assert lab["AT12"] == "Niederösterreich (AT12)" and lab["FRK"] == "Auvergne-Rhône-Alpes (FRK)"
+    assert lab[sc.EU] == "EU-27"
+    assert set(real.region_table(2019)["unit"]) - {""} <= set(lab)
+
+
+def test_region_notes_are_true_of_the_year(real):
+    t = real.region_table(2019).set_index("unit")
+    # FRK has no score in 2019: its note must not say it is scored
+    assert np.isnan(t.loc["FRK", "relative"])
+    assert "scored on the scale" not in t.loc["FRK", "note"] and "no score in 2019" in t.loc["FRK", "note"]
+    early = real.region_table(2012).set_index("unit")
+    assert early.loc["FRK", "relative"] > 0 and early.loc["FRK", "note"] == sc.SCALE_NOTE
+
+
+def test_treatment_summary_is_plain_and_counts_right(real):
+    s = sc.treatment_summary(real)
+    assert list(s.columns) == ["what", "indicator", "extent", "n"]
+    labels = set(real.framework["label"])
+    assert set(s["indicator"]) <= labels | {""}
+    assert not s["what"].isin(["scored without", "log transform", "no score", "imputed (latest)"]).any()
+    log = real.log
+    logged = s[s["what"].str.startswith("Log-transformed")]
+    # the log transform applies to the whole indicator: no "1 region-year"
+    assert len(logged) == (log["step"] == "log transform").sum() >= 1
+    assert logged["n"].isna().all() and logged["extent"].str.contains("every region and year").all()
+    none = s[s["what"].str.startswith("No score")]
+    assert none["n"].sum() == (log["step"] == "no score").sum()
+    carried = s[s["what"].str.contains("carried forward")]
+    assert carried["n"].sum() == (log["step"] == "imputed (latest)").sum()
+    without = s[s["what"].str.startswith("Scored without")]
+    lacking = log.loc[log["step"] == "scored without", "detail"].str.count(",") + 1
+    assert without["n"].sum() == lacking.sum()
+
+
+def test_trend_chart_ends_at_the_report_year_with_a_title(real):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    lab = real.labels()
+    fig = sc.plot_relative_trend(real.scores, ["AT12", "SE22"], lab, until=2019, title="Change over the years")
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == "Change over the years"
+    xmax = max(max(line.get_xdata()) for line in ax.get_lines())
+    assert xmax == 2019 and max(real.years) > 2019
+    assert "Sydsverige (SE22), for Skåne län (SE224)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_uncertainty_chart_axis_labels_fit(real):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    units = ["AT12", "SE22", "RO21", "BE2", "CZ08"]
+    u = sc.scoreboard_uncertainty(real, 2019, n_draws=50, seed=1).for_units(units)
+    long = {x: f"Provincia Autonoma di Bolzano/Bozen ({x})" for x in units}  # long names squeeze the axes
+    fig = sc.plot_rank_uncertainty(u, long, title="t")
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        box = ax.xaxis.label.get_window_extent(r)
+        assert box.x0 >= fig.bbox.x0 and box.x1 <= fig.bbox.x1 and box.y0 >= fig.bbox.y0
+        assert "1 = best" in ax.get_xlabel() or "EU = 100" in ax.get_xlabel()

@@ -227,3 +227,9 @@ def test_default_trips():
         assert (t.site_visits["date"] >= t.date_start).all() and (t.site_visits["date"] <= t.date_end).all()
     # the partner meeting in Bucharest shows the six practices presented there, and one from the database
     assert len(st.load_trip("RO32-2017-11").practices) == 7
+
+
+def test_stakeholder_legend_explains_abbreviations_present():
+    assert "managing authority" in st.stakeholder_legend(["agency", "MA/IB"])
+    assert st.stakeholder_legend(["agency", "research"]) == ""
+    assert set(st.STAKEHOLDER_LABELS) <= set(st.STAKEHOLDER_TYPES)

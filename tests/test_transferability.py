@@ -264,7 +264,7 @@ def test_pipeline_from_register_and_trips():
     assert (interest["gp_id"], interest["target_region"], interest["evidence"]) == (
         "GP-SE224-cluster-evaluation-guide",
         "FRK",
-        "2 visitor(s) interested (trip DK03-2018-10 feedback)",
+        "2 visitors interested (trip DK03-2018-10 feedback)",
     )
     pipe = tr.transfer_pipeline(transfers, evidence).set_index(["gp_id", "target_region"])
     # CZ08 studied the survey on the trip and adopted it in its action plan: the furthest stage wins
@@ -289,3 +289,52 @@ def test_default_context_covers_every_partner_region():
     ref = tr.reference_structure(datasets.employment(), int(c["year"].iloc[0]))
     row = off.iloc[0]
     assert row["structure_pct"] == pytest.approx((ref <= row["structure"]).mean() * 100)
+
+
+def test_pipeline_marks_which_pairs_had_visitor_interest_and_keeps_sources():
+    """The funnel counts a pair at every stage up to its furthest, so *interest* counts every pair;
+    ``interest_marked`` says which pairs really had a visitor's interest (what the report's text
+    reports next to the funnel), and real transfers keep their published source."""
+    reg = load_good_practices()
+    transfers = tr.load_transfers(tr.transfers_path(), reg)
+    trip = load_trip("DK03-2018-10")
+    feedback = pd.DataFrame(
+        {
+            "trip": trip.id,
+            "participant": ["V01"],
+            "region": ["FRK"],
+            "section": "practice",
+            "item": "interest",
+            "practice": "GP-SE224-cluster-evaluation-guide",
+            "value": [1],
+            "illustrative": False,
+        }
+    )
+    evidence = tr.trip_evidence([trip], feedback, reg)
+    assert "1 visitor interested (trip DK03-2018-10 feedback)" in evidence["evidence"].tolist()
+    pipe = tr.transfer_pipeline(transfers, evidence)
+    keyed = pipe.set_index(["gp_id", "target_region"])
+    assert keyed.loc[("GP-SE224-cluster-evaluation-guide", "FRK"), "interest_marked"]
+    studied_only = pipe[(pipe["stage"] == "studied") & ~pipe["evidence"].str.contains("interested")]
+    assert len(studied_only) and not studied_only["interest_marked"].any()
+    counts = tr.pipeline_counts(pipe).set_index("stage")
+    assert counts.loc["interest", "reached"] == len(pipe) > int(pipe["interest_marked"].sum())
+    public = keyed.loc[("GP-AT12-cluster-manager-exchange", "RO32")]
+    assert "interregeurope.eu/policylearning/news/4111" in public["source"] and not public["illustrative"]
+
+
+def test_explanation_writes_singular_and_plural():
+    items = pd.DataFrame(
+        {
+            "gp_id": ["G", "H", "H"],
+            "target_region": "R",
+            "item": ["S1", "S1", "S2"],
+            "label": ["Structure", "Structure", "Innovation"],
+            "source": "statistics",
+            "value": [3.0, 3.0, 2.0],
+            "weight": 1.0,
+            "n": 1,
+        }
+    )
+    exp = tr.transferability_scores(items).set_index("gp_id")["explanation"]
+    assert "from 1 item," in exp["G"] and "from 2 items," in exp["H"] and "(s)" not in "".join(exp)

@@ -335,3 +335,55 @@ def test_default_feedback_is_illustrative_and_consistent():
         assert len(f) and f["illustrative"].all() and set(f["trip"]) == {trip_id}
         assert set(f["participant"]) <= set(t.visitors["participant"])
         assert set(f["practice"].replace("", pd.NA).dropna()) <= set(t.practices)
+
+
+def test_interest_ranking_puts_most_interested_visitors_first():
+    """One respondent of a small region marking a practice (share 1/1) does not beat a practice three
+    of five visitors marked: the number interested ranks first, then share, then transferability."""
+    rows = []
+    visitors = {"V1": "R1", "V2": "R2", "V3": "R2", "V4": "R2", "V5": "R2"}
+    marked = {"SOLO": {"V1"}, "POPULAR": {"V2", "V3", "V4"}, "TIED": {"V2", "V3", "V5"}}
+    rating = {"SOLO": 5, "POPULAR": 4, "TIED": 3}
+    for p, who in marked.items():
+        for v, region in visitors.items():
+            rows.append(
+                {
+                    "participant": v,
+                    "region": region,
+                    "section": "practice",
+                    "item": "interest",
+                    "practice": p,
+                    "value": int(v in who),
+                    "na": False,
+                }
+            )
+            rows.append(
+                {
+                    "participant": v,
+                    "region": region,
+                    "section": "practice",
+                    "item": "transferability",
+                    "practice": p,
+                    "value": rating[p],
+                    "na": False,
+                }
+            )
+    f = pd.DataFrame(rows)
+    # the per-region view the old summary used: SOLO has the top share (1 of 1 in R1)
+    per_region = fb.practice_interest(f, list(marked), ["R1", "R2"])
+    assert per_region.sort_values("share_interested", ascending=False).iloc[0]["practice"] == "SOLO"
+    r = fb.interest_ranking(f, ["SOLO", "TIED", "POPULAR", "UNSHOWN"])
+    assert r["practice"].tolist() == ["POPULAR", "TIED", "SOLO", "UNSHOWN"]  # 3, 3 (higher rating first), 1, 0
+    assert r["rank"].tolist() == [1, 2, 3, 4]
+    top = r.iloc[0]
+    assert (top["n_interested"], top["n_respondents"], top["share_interested"]) == (3, 5, 0.6)
+    assert top["transferability"] == 4.0 and pd.isna(r.iloc[3]["transferability"])
+
+
+def test_interest_ranking_of_the_default_trip_matches_the_table():
+    trip = load_trip("RO32-2017-11")
+    feedback = fb.load_feedback(fb.feedback_path(trip))
+    r = fb.interest_ranking(feedback, trip.practices)
+    assert sorted(r["practice"]) == sorted(trip.practices)
+    assert r["n_interested"].is_monotonic_decreasing
+    assert (r["n_respondents"] == feedback["participant"].nunique()).all()

@@ -1,0 +1,32 @@
+"""How reports put numbers into words: a count with its noun, never a templated "(s)"."""
+
+from __future__ import annotations
+
+__all__ = ["counted"]
+
+
+def counted(n: int | float, noun: str, plural: str | None = None) -> str:
+    """``n`` and its noun: ``noun`` for exactly one, ``plural`` (default ``noun + "s"``) otherwise.
+
+    Thousands are separated with commas, as in the report tables.
+
+    Parameters
+    ----------
+    n
+        The count (a float is taken as a whole number).
+    noun
+        The noun for one ("visitor").
+    plural
+        The plural where it is not ``noun + "s"`` ("public body" -> ``"public bodies"``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> counted(1, "visitor"), counted(0, "follow-up"), counted(1234, "public body", "public bodies")
+    ('1 visitor', '0 follow-ups', '1,234 public bodies')
+    """
+    n = int(n)
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
