@@ -36,6 +36,7 @@ import pandas as pd
 
 from clusterix_lib import nuts
 from clusterix_lib.errors import ClusterixError, ParameterError, RegionError
+from clusterix_lib.wording import counted
 
 __all__ = [
     "DiDResult",
@@ -397,7 +398,7 @@ def _caveats(panel: pd.DataFrame, n_treated_clusters: int, n_clusters: int) -> l
     ]
     if n_treated_clusters < 10 or n_clusters < 30:
         out.append(
-            f"Only {n_treated_clusters} partner region(s) and {n_clusters} regions in all: standard errors "
+            f"Only {counted(n_treated_clusters, 'partner region')} and {n_clusters} regions in all: standard errors "
             "clustered on so few regions are unreliable. Read the interval as indicative."
         )
     gaps = _gaps_note(panel)
@@ -774,8 +775,8 @@ def plot_group_means(means: pd.DataFrame, *, start: int = START, ylabel: str = "
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7.5, 3.8), layout="constrained")
-    ax.plot(means["time"], means["partner"], "o-", color="#b91c1c", label="partner region(s)")
-    ax.plot(means["time"], means["comparison"], "s--", color="#1f4e79", label="comparison regions")
+    ax.plot(means["time"], means["partner"], "o-", color="#b91c1c", label="partner regions (mean)")
+    ax.plot(means["time"], means["comparison"], "s--", color="#1f4e79", label="comparison regions (mean)")
     ax.axvline(start - 0.5, color="#6b7280", lw=1, ls=":")
     ax.text(start - 0.45, ax.get_ylim()[1], " project start", va="top", fontsize=8, color="#374151")
     ax.set_ylabel(ylabel)

@@ -60,7 +60,7 @@ def test_clusters_follow_the_partner_region():
     p.loc[p["unit"].isin(["T00", "T01"]), "cluster"] = "T0x"  # one partner represented by two units
     r = ev.did(p)
     assert r.n_treated_clusters == 7 and r.n_treated_units == 8
-    assert any("Only 7 partner region(s)" in c for c in r.caveats)
+    assert any("Only 7 partner regions and" in c for c in r.caveats)
     assert any("not a random sample" in c for c in r.caveats)
 
 
