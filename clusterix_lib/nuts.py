@@ -1355,6 +1355,36 @@ class Territory:
     method: Method
     note: str
 
+    @property
+    def figures_of(self) -> str:
+        """Whose figures a chart or table of this territory shows, for its title or note.
+
+        ``"Niederösterreich"`` as is; ``"Sydsverige (SE22), for Skåne län"`` for a NUTS 3 region
+        shown with its NUTS 2 region's figures; ``"Centre-Est (sum of 2 NUTS 2 regions)"``.
+
+        >>> Territory("SE224", "Skåne län", 3, ("SE22",), "parent region", "").figures_of
+        'Sydsverige (SE22), for Skåne län'
+        """
+        if self.method == "parent region" and self.stats_codes:
+            code = self.stats_codes[0]
+            return f"{region_name(code)} ({code}), for {self.name}"
+        if self.method == "sum of NUTS 2 regions":
+            return f"{self.name} (sum of {len(self.stats_codes)} NUTS 2 regions)"
+        return self.name
+
+    @property
+    def figures_note(self) -> str:
+        """A short table note where the figures are not the territory's own ("value for SE22"), else ``""``.
+
+        >>> Territory("FRK", "Centre-Est", 1, ("FRK1", "FRK2"), "sum of NUTS 2 regions", "").figures_note
+        'sum of FRK1 and FRK2'
+        """
+        if self.method == "parent region" and self.stats_codes:
+            return f"value for {self.stats_codes[0]}"
+        if self.method == "sum of NUTS 2 regions":
+            return "sum of " + _join(list(self.stats_codes))
+        return ""
+
 
 _LEVEL_WORD = {0: "a country", 1: "a NUTS 1 region", 2: "a NUTS 2 region", 3: "a NUTS 3 region"}
 

@@ -106,14 +106,31 @@ def reference_totals(data: pd.DataFrame, members: Iterable[str], *, by: list[str
     return out.reset_index()
 
 
-def choose_year(structure: pd.DataFrame, *, year_col: str = "year", min_coverage: float = 0.9) -> int:
+def choose_year(
+    structure: pd.DataFrame,
+    *,
+    year_col: str = "year",
+    min_coverage: float = 0.9,
+    reference: pd.DataFrame | None = None,
+    reference_geo: str = "geo",
+) -> int:
     """The latest year whose number of sectors with a value reaches ``min_coverage`` of the best year.
+
+    With ``reference`` (the rows of the reference group's members, e.g. the EU-27 countries) the
+    year must also be well covered there: the number of members with a value must reach
+    ``min_coverage`` of its best year. Otherwise a region's location quotients "against the
+    EU-27" would be computed against whichever members happened to report (in the 2017 SBS file,
+    16 of the 27 in 2015). If no year meets both rules, the region's rule alone decides.
 
     Examples
     --------
     >>> df = pd.DataFrame({"year": [2014, 2014, 2015, 2015], "value": [1.0, 2.0, 3.0, np.nan]})
     >>> choose_year(df)
     2014
+    >>> region = pd.DataFrame({"year": [2014, 2015], "value": [1.0, 2.0]})
+    >>> eu = pd.DataFrame({"geo": ["AT", "BE", "AT"], "year": [2014, 2014, 2015], "value": [5.0, 6.0, 7.0]})
+    >>> choose_year(region), choose_year(region, reference=eu)
+    (2015, 2014)
     """
     counts = structure.groupby(year_col)["value"].count()
     if counts.empty or counts.max() == 0:
@@ -122,6 +139,12 @@ def choose_year(structure: pd.DataFrame, *, year_col: str = "year", min_coverage
             hint="choose another region or check data/employment_nace2_nuts.csv.gz",
         )
     good = counts[counts >= min_coverage * counts.max()]
+    if reference is not None and len(reference):
+        members = reference.dropna(subset=["value"]).groupby(year_col)[reference_geo].nunique()
+        covered = members[members >= min_coverage * members.max()].index if len(members) else []
+        both = good[good.index.isin(covered)]
+        if len(both):
+            good = both
     return int(good.index.max())
 
 
@@ -152,7 +175,8 @@ def employment_profile(
     )
     series = territory_series(employment, territory, by=["year", "nace_r2"])
     if year is None or year == 0:
-        year = choose_year(series)
+        members = employment[employment["geo"].isin(country_group(reference_group))]
+        year = choose_year(series, reference=members)
     elif year not in set(series["year"]):
         years = sorted(set(series["year"]))
         raise RegionError(

@@ -32,12 +32,14 @@ import numpy as np
 import pandas as pd
 
 from clusterix_lib import clusters, complexity, diversity, dynamics, nuts, profile, quadrant, specialisation
+from clusterix_lib.errors import RegionError
 from clusterix_lib.nace import nace_labels
 
 __all__ = [
     "panel_code",
     "comparison_panel",
     "eu_reference",
+    "first_year",
     "cluster_profile",
     "complexity_position",
     "diversification_options",
@@ -194,6 +196,27 @@ def structure_position(
     out = _position(table, panel_code(territory), list(STRUCTURE_LABELS))
     out.insert(1, "label", out["measure"].map(STRUCTURE_LABELS))
     return out
+
+
+def first_year(employment: pd.DataFrame, territory: nuts.Territory, *, panel: pd.DataFrame | None = None) -> int:
+    """The first year in which the territory has sector figures: where a comparison over time starts.
+
+    Not the extract's first year: many regions (e.g. the French ones) have no figures before 2010,
+    and a comparison from a year without figures would find no change at all.
+
+    Examples
+    --------
+    >>> from clusterix_lib import datasets
+    >>> emp = datasets.employment()
+    >>> have = emp.loc[emp["value"].notna(), "geo"].unique()
+    >>> [first_year(emp, profile.profile_territory(code, have)) for code in ("AT12", "FRK")]
+    [2008, 2010]
+    """
+    panel = comparison_panel(employment, territory) if panel is None else panel
+    own = panel[(panel["geo"] == panel_code(territory)) & panel["value"].notna()]
+    if own.empty:
+        raise RegionError(f"no sector figures for {territory.code}", hint="choose another region")
+    return int(own["year"].min())
 
 
 def specialisation_changes(

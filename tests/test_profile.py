@@ -104,6 +104,27 @@ def test_year_choice_and_bad_year(employment):
         profile.employment_profile(employment, "AT12", year=1990)
 
 
+def test_year_choice_needs_the_reference_group_covered_too(employment):
+    """CZ08 publishes 2015 in full, but only 16 of the 27 EU members do: its LQs "against the
+    EU-27" would be against those 16, so the profile takes 2014 (27 members)."""
+    eu = employment[employment["geo"].isin(profile.country_group("EU27_2020")) & employment["value"].notna()]
+    members = eu.groupby("year")["geo"].nunique()
+    assert members[2015] < 0.9 * members.max() <= members[2014]  # the premise, from the extract
+    cz = profile.territory_series(
+        employment, profile.profile_territory("CZ08", employment["geo"].unique()), by=["year", "nace_r2"]
+    )
+    assert profile.choose_year(cz) == 2015  # the region alone would take 2015
+    assert profile.employment_profile(employment, "CZ08")["year"] == 2014
+    # the explicit year is still honoured
+    assert profile.employment_profile(employment, "CZ08", year=2015)["year"] == 2015
+
+
+def test_year_choice_falls_back_to_the_region_when_no_year_meets_both():
+    region = pd.DataFrame({"year": [2015, 2015], "value": [1.0, 2.0]})
+    eu = pd.DataFrame({"geo": ["AT", "BE"], "year": [2014, 2014], "value": [1.0, 2.0]})
+    assert profile.choose_year(region, reference=eu) == 2015
+
+
 def test_key_figures_with_years_and_sources(employment):
     specs = datasets.indicator_specs()
     ind = datasets.indicators()
