@@ -40,6 +40,7 @@ __all__ = [
     "comparison_panel",
     "eu_reference",
     "first_year",
+    "quadrant_caveats",
     "cluster_profile",
     "complexity_position",
     "diversification_options",
@@ -110,22 +111,26 @@ def panel_code(territory: nuts.Territory) -> str:
 
 
 def comparison_panel(employment: pd.DataFrame, territory: nuts.Territory) -> pd.DataFrame:
-    """Every NUTS 2 region's employment by division and year, plus the territory if it is not one.
+    """Every NUTS 2 region's employment by division and year; a territory that is not one replaces
+    the NUTS 2 regions it is made of.
 
     Columns ``year, geo, nace_r2, value``; the territory's rows carry ``geo = panel_code(territory)``.
+    A NUTS 1 region or a country stands in the panel instead of its NUTS 2 regions, so that no
+    employment is counted twice in the European totals (cluster size, relatedness, complexity).
 
-    >>> e = pd.DataFrame({"year": 2014, "geo": ["AT", "AT12", "AT13", "AT1"], "nace_r2": "C10",
-    ...                   "value": [9.0, 2.0, 3.0, 5.0]})
+    >>> e = pd.DataFrame({"year": 2014, "geo": ["AT", "AT12", "AT13", "AT1", "BE21"], "nace_r2": "C10",
+    ...                   "value": [9.0, 2.0, 3.0, 5.0, 4.0]})
     >>> t = nuts.Territory("AT1", "Ostösterreich", 1, ("AT1",), "as is", "")
     >>> comparison_panel(e, t)["geo"].tolist()
-    ['AT12', 'AT13', 'AT1']
+    ['BE21', 'AT1']
     """
     cols = ["year", "geo", "nace_r2", "value"]
     nuts2 = employment.loc[employment["geo"].str.len() == 4, cols]
     if (nuts2["geo"] == panel_code(territory)).any():
         return nuts2.reset_index(drop=True)
     own = profile.territory_series(employment, territory, by=["year", "nace_r2"]).assign(geo=territory.code)
-    return pd.concat([nuts2, own[cols]], ignore_index=True)
+    inside = nuts2["geo"].str.startswith(territory.code)
+    return pd.concat([nuts2[~inside], own[cols]], ignore_index=True)
 
 
 def eu_reference(employment: pd.DataFrame, group: str = profile.REFERENCE_GROUP) -> pd.DataFrame:
@@ -217,6 +222,44 @@ def first_year(employment: pd.DataFrame, territory: nuts.Territory, *, panel: pd
     if own.empty:
         raise RegionError(f"no sector figures for {territory.code}", hint="choose another region")
     return int(own["year"].min())
+
+
+def quadrant_caveats(
+    options: pd.DataFrame, log_supermodularity: float, *, min_lsm: float = 0.8, max_corr: float = 0.8
+) -> list[str]:
+    """Sentences a report must add under the smart-specialisation quadrant when its axes are weak.
+
+    * The "benefit" axis is the product complexity of the same ranking whose support is the
+      log-supermodularity share (:func:`complexity_position`); below ``min_lsm`` (py-ecomplexity's
+      80 % warning) "high" and "low benefit" are uncertain.
+    * When relatedness density and complexity are correlated beyond ``max_corr`` (Pearson, over
+      the candidates with both; at least five), the quadrants mostly separate near from far
+      divisions rather than answering two questions.
+
+    Examples
+    --------
+    >>> opts = pd.DataFrame({"relatedness_density": [10, 20, 30, 40, 50.0], "complexity": [-2, -1, 0, 1, 2.0]})
+    >>> [c[:40] for c in quadrant_caveats(opts, 0.51)]
+    ['The benefit axis rests on the complexity', 'Relatedness density and complexity move ']
+    >>> quadrant_caveats(opts.assign(complexity=[1, -1, 2, -2, 0.0]), 0.9)
+    []
+    """
+    out = []
+    if pd.notna(log_supermodularity) and log_supermodularity < min_lsm:
+        out.append(
+            f"The benefit axis rests on the complexity ranking tested under *Economic complexity* below, and only "
+            f"{log_supermodularity:.0%} of the comparisons bear that ranking out (50 % is chance): read *high* "
+            "and *low benefit* as uncertain."
+        )
+    both = options[["relatedness_density", "complexity"]].dropna()
+    if len(both) >= 5 and both.std().gt(0).all():
+        r = float(np.corrcoef(both["relatedness_density"], both["complexity"])[0, 1])
+        if abs(r) > max_corr:
+            out.append(
+                f"Relatedness density and complexity move together across these candidates (r = {r:.2f}): the "
+                "quadrants mostly separate near from far divisions, not low from high benefit."
+            )
+    return out
 
 
 def specialisation_changes(
