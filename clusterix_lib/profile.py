@@ -217,6 +217,32 @@ def employment_profile(
     }
 
 
+#: Divisions whose regional employment says more about where firms are registered than where the
+#: work is done; a report names the caveat when such a division is among a region's strongest.
+DIVISION_CAVEATS: dict[str, str] = {
+    "N78": (
+        "Employment activities (N78) count temporary agency workers where the agency's unit is "
+        "registered, not where they work: a high LQ often marks an agency's head office rather than "
+        "a regional cluster."
+    ),
+    "M70": (
+        "Activities of head offices (M70) count staff where groups keep their head offices: a high LQ "
+        "marks a location of headquarters, not of production."
+    ),
+}
+
+
+def division_caveats(codes: Iterable[str]) -> list[str]:
+    """The :data:`DIVISION_CAVEATS` for those of ``codes`` that have one, in the order given.
+
+    >>> division_caveats(["C24", "N78"])[0].startswith("Employment activities (N78)")
+    True
+    >>> division_caveats(["C24"])
+    []
+    """
+    return [DIVISION_CAVEATS[c] for c in dict.fromkeys(codes) if c in DIVISION_CAVEATS]
+
+
 def top_specialisations(table: pd.DataFrame, n: int = 15, *, min_share: float = 0.001) -> pd.DataFrame:
     """The ``n`` divisions with the highest LQ, leaving out tiny ones (share below ``min_share``).
 
