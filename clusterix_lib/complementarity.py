@@ -72,6 +72,7 @@ __all__ = [
     "europe_strengths",
     "map_values",
     "partner_ranking",
+    "proximity_percentile",
     "rank_partners",
     "plot_heatmap",
     "plot_rank_intervals",
@@ -356,6 +357,22 @@ def complementarity(
     return out[~same].reset_index(drop=True)
 
 
+def proximity_percentile(proximity: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Share (%) of the pairs of different sectors in ``proximity`` that are less close than each of ``values``.
+
+    Tells a report whether two divisions called "related" are closer than a typical pair.
+
+    >>> phi = np.array([[1, .1, .2], [.1, 1, .5], [.2, .5, 1]])
+    >>> proximity_percentile(phi, np.array([.5, .15])).round(1).tolist()
+    [66.7, 33.3]
+    """
+    off = np.sort(proximity[~np.eye(len(proximity), dtype=bool)])
+    off = off[np.isfinite(off)]
+    if not len(off):
+        return np.full(len(values), np.nan)
+    return 100 * np.searchsorted(off, np.asarray(values, float), side="left") / len(off)
+
+
 def contributions(
     strengths: Strengths,
     code_a: str,
@@ -405,9 +422,13 @@ def contributions(
         return f"{labels.get(code, code)} ({code})" if labels.get(code) else code
 
     reason_shared = "both are specialised in " + out["sector_a"].map(lab)
+    # "related" only for a pair closer than the typical (median) pair of different divisions
+    closer = proximity_percentile(phi, out["proximity"].to_numpy())
     reason_comp = (out["region_a"] + " is strong in " + out["sector_a"].map(lab) + ", " + out["region_b"]
-                   + " in the related " + out["sector_b"].map(lab)
-                   + " (proximity " + out["proximity"].map("{:.2f}".format) + ")")
+                   + np.where(closer >= 50, " in the related ", " in ") + out["sector_b"].map(lab)
+                   + " (proximity " + out["proximity"].map("{:.2f}".format) + ", "
+                   + np.where(closer >= 50, "closer than " + pd.Series(closer, index=out.index).map("{:.0f}".format)
+                              + " % of division pairs)", "less related than most division pairs)"))
     out["reason"] = np.where(out["kind"] == "shared", reason_shared, reason_comp)
     order = {c: i for i, c in enumerate(codes_b)}
     out = out.sort_values(["region_b", "kind", "contribution"], ascending=[True, False, False],

@@ -188,3 +188,22 @@ def test_map_values_take_the_best_covered_year_and_say_it():
     tie = df.assign(value=df["value"].fillna(5.0))
     assert cm.map_values(tie, "gerd")[0] == 2013  # a tie goes to the latest year
     assert cm.map_values(df, "missing")[0] is None and cm.map_values(df, "missing")[1].empty
+
+
+def test_a_pair_is_called_related_only_when_closer_than_the_typical_pair():
+    """The complementary reasons say "the related" only for division pairs above the median proximity."""
+    phi = np.array([[1.0, 0.9, 0.05], [0.9, 1.0, 0.1], [0.05, 0.1, 1.0]])
+    pct = cm.proximity_percentile(phi, np.array([0.9, 0.05]))
+    assert pct[0] > 50 > pct[1]
+    # every reason of the real data agrees with its pair's percentile
+    from clusterix_lib import datasets
+
+    emp = datasets.employment()
+    year = 2014
+    strengths = cm.europe_strengths(emp, year, ["AT12", "ITH1", "BE2"])
+    real_phi = cm.sector_proximity(strengths)
+    c = cm.contributions(strengths, "AT12", ["ITH1", "BE2"], proximity=real_phi, n=5)
+    comp = c[c["kind"] == "complementary"]
+    closer = cm.proximity_percentile(real_phi, comp["proximity"].to_numpy())
+    said = comp["reason"].str.contains(" in the related ").to_numpy()
+    assert len(comp) and (said == (closer >= 50)).all()
