@@ -26,6 +26,7 @@ confidentiality ``public``, ``consortium`` or ``restricted`` (empty = restricted
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -44,6 +45,7 @@ __all__ = [
     "RECOMMENDATION_COLUMNS",
     "good_practice_register",
     "linked_good_practices",
+    "on_contested_criteria",
     "load_recommendations",
     "prioritise",
     "recommendations_table",
@@ -225,6 +227,22 @@ def recommendations_table(recs: pd.DataFrame) -> pd.DataFrame:
         if c in out.columns:
             out[c] = out[c].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
     return out.reset_index(drop=True)
+
+
+def on_contested_criteria(recs: pd.DataFrame, contested: Iterable[str]) -> pd.DataFrame:
+    """Recommendations whose evidence includes a *contested* criterion (reviewers' independent
+    scores more than a point apart): ``id, priority, criteria`` (the contested ones, as a list).
+
+    A report flags them: the recommendation may be sound, but the scores it rests on do not agree.
+
+    >>> recs = pd.DataFrame({"id": ["R1", "R2"], "priority": ["high", "low"], "evidence": [["4a", "M5"], ["M7"]]})
+    >>> on_contested_criteria(recs, ["4a"]).to_dict("records")
+    [{'id': 'R1', 'priority': 'high', 'criteria': ['4a']}]
+    """
+    contested = set(contested)
+    hit = recs["evidence"].map(lambda ev: [c for c in ev if c in contested])
+    out = recs.assign(criteria=hit)[hit.map(bool)]
+    return out[["id", "priority", "criteria"]].reset_index(drop=True)
 
 
 def todo_list(recs: pd.DataFrame) -> pd.DataFrame:

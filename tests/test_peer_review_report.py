@@ -292,3 +292,23 @@ def test_withheld_comments_are_not_called_missing(built):
     assert "No comments were given on this dimension" not in text
     found = [int(n) for n in re.findall(r"(\d+) comments? on this dimension (?:is|are) above", text)]
     assert sorted(found) == sorted(withheld.tolist())
+
+
+def test_recommendations_on_contested_criteria_are_flagged(built):
+    """A recommendation resting on a criterion the reviewers disagreed on says so under the table."""
+    import html as html_lib
+
+    from clusterix_lib import recommendations as rec
+
+    outcome = built["AT12-2017"]
+    text = html_lib.unescape(outcome.html.read_text(encoding="utf-8"))
+    review = pr.load_review("AT12-2017")
+    rubric = review.rubric()
+    scores = pr.load_scores(review.scores_path)
+    contested = pr.review_summary(scores, review, rubric, n_boot=50, seed=1)["agreement"]["contested"]
+    recs = confidentiality.visible(rec.load_recommendations(review.recommendations_path, rubric), "public")
+    shaky = rec.on_contested_criteria(recs, contested)
+    assert len(shaky)  # the default review has some (R1 on M7, R4 on M2)
+    assert "Rests on contested scores:" in text
+    for r in shaky.itertuples():
+        assert f"{r.id} ({r.priority} priority) on {', '.join(r.criteria)}" in text
