@@ -129,7 +129,7 @@ def comparison_panel(employment: pd.DataFrame, territory: nuts.Territory) -> pd.
     if (nuts2["geo"] == panel_code(territory)).any():
         return nuts2.reset_index(drop=True)
     own = profile.territory_series(employment, territory, by=["year", "nace_r2"]).assign(geo=territory.code)
-    inside = nuts2["geo"].str.startswith(territory.code)
+    inside = nuts2["geo"].str.startswith(territory.code) | nuts2["geo"].isin(territory.stats_codes)
     return pd.concat([nuts2[~inside], own[cols]], ignore_index=True)
 
 

@@ -720,6 +720,11 @@ def trip_evidence(
     return out
 
 
+#: One record of a transfer's way through the pipeline, from the register or from trip evidence.
+_PIPELINE_ROW = ("gp_id", "target_region", "stage", "date", "evidence", "action", "illustrative", "confidentiality",
+                 "source")
+
+
 def transfer_pipeline(transfers: pd.DataFrame, evidence: pd.DataFrame | None = None) -> pd.DataFrame:
     """The furthest stage of each (practice, target region), from the register and the trips.
 
@@ -746,38 +751,12 @@ def transfer_pipeline(transfers: pd.DataFrame, evidence: pd.DataFrame | None = N
         reg = reg.assign(confidentiality="")
     if "source" not in reg:
         reg = reg.assign(source="")
-    parts = [
-        reg[
-            [
-                "gp_id",
-                "target_region",
-                "stage",
-                "date",
-                "evidence",
-                "action",
-                "illustrative",
-                "confidentiality",
-                "source",
-            ]
-        ]
-    ]
+    parts = [reg[list(_PIPELINE_ROW)]]
     if evidence is not None and len(evidence):
         ev = evidence.assign(action="", source="")
         parts.append(ev if "confidentiality" in ev else ev.assign(confidentiality=""))
     allrows = pd.concat(parts, ignore_index=True)
-    cols = [
-        "gp_id",
-        "target_region",
-        "stage",
-        "stage_no",
-        "date",
-        "evidence",
-        "action",
-        "illustrative",
-        "confidentiality",
-        "source",
-        "interest_marked",
-    ]
+    cols = [*_PIPELINE_ROW[:3], "stage_no", *_PIPELINE_ROW[3:], "interest_marked"]
     if allrows.empty:
         return pd.DataFrame(columns=cols)
     allrows["source"] = allrows["source"].fillna("").astype(str)
