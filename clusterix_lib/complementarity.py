@@ -77,7 +77,9 @@ __all__ = [
     "plot_heatmap",
     "plot_rank_intervals",
     "rank_intervals",
+    "ranking_robustness",
     "score_components",
+    "score_ties",
     "sector_proximity",
     "sensitivity",
     "strength_matrix",
@@ -603,6 +605,62 @@ def rank_intervals(runs: pd.DataFrame, baseline: pd.DataFrame | None = None) -> 
         out = baseline[["region_b", "rank"]].merge(out, on="region_b", how="left")
     else:
         out = out.sort_values(["median", "best", "region_b"]).reset_index(drop=True)
+    return out
+
+
+def score_ties(ranking: pd.DataFrame, *, within: float = 2.0) -> list[pd.DataFrame]:
+    """Runs of consecutive partners whose scores differ by less than ``within`` points.
+
+    A score is an average of percentiles: a gap of one or two points between two partners is
+    smaller than what a change of setting moves (see :func:`sensitivity`), so their order is a tie
+    in practice. Each run is a slice of ``ranking`` (sorted by ``rank``) of at least two rows in
+    which every score is less than ``within`` below the one before it.
+
+    >>> r = pd.DataFrame({"region_b": list("ABCD"), "rank": [1, 2, 3, 4], "score": [50.0, 44.0, 43.5, 42.9]})
+    >>> [t["region_b"].tolist() for t in score_ties(r)]
+    [['B', 'C', 'D']]
+    """
+    r = ranking.dropna(subset=["score"]).sort_values("rank")
+    if len(r) < 2:
+        return []
+    gap = -r["score"].diff().to_numpy()
+    new_run = ~(gap < within)  # the first row, and every row that is clearly below the one before it
+    run_id = np.cumsum(new_run)
+    return [g for _, g in r.groupby(run_id, sort=True) if len(g) > 1]
+
+
+def ranking_robustness(
+    runs: pd.DataFrame, intervals: pd.DataFrame, *, names: Mapping[str, str] | None = None
+) -> list[str]:
+    """What the sensitivity runs say about the ranking, as sentences for a report.
+
+    Names the partners whose rank stays within one place either way (``intervals["robust"]``)
+    or says that none does, and how often each partner is first over the settings of
+    :func:`sensitivity` (``runs``).
+
+    >>> runs = pd.DataFrame({"region_b": ["X", "Y"] * 3, "rank": [1, 2, 1, 2, 2, 1]})
+    >>> ranking_robustness(runs, rank_intervals(runs))[1]
+    'First over the 3 settings: X in 2, Y in 1.'
+    """
+    names = names or {}
+
+    def who(code: str) -> str:
+        return f"{names[code]} ({code})" if names.get(code) else code
+
+    settings = int(runs.groupby("region_b").size().max())  # every candidate is ranked once per setting
+    robust = intervals[intervals["robust"].astype(bool)]
+    out = []
+    if robust.empty:
+        out.append(f"No partner keeps its rank within one place either way over the {settings} settings: read the "
+                   "ranking as a grouping (who tends to rank high, who low), not as an order.")
+    else:
+        shown = ", ".join(f"{who(r.region_b)} (ranks {int(r.best)}–{int(r.worst)})" for r in robust.itertuples())
+        out.append(f"Robust over the {settings} settings (rank within one place either way): {shown}.")
+    first = runs.loc[runs["rank"] == 1, "region_b"].value_counts().rename("n").reset_index()
+    if len(first):
+        first = first.sort_values(["n", "region_b"], ascending=[False, True])
+        out.append(f"First over the {settings} settings: "
+                   + ", ".join(f"{who(r.region_b)} in {r.n}" for r in first.itertuples()) + ".")
     return out
 
 

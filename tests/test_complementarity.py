@@ -207,3 +207,27 @@ def test_a_pair_is_called_related_only_when_closer_than_the_typical_pair():
     closer = cm.proximity_percentile(real_phi, comp["proximity"].to_numpy())
     said = comp["reason"].str.contains(" in the related ").to_numpy()
     assert len(comp) and (said == (closer >= 50)).all()
+
+
+def test_score_ties_are_runs_of_small_gaps():
+    r = pd.DataFrame({"region_b": list("ABCDEF"), "rank": [1, 2, 3, 4, 5, 6],
+                      "score": [60.0, 50.0, 48.5, 47.0, 40.0, 39.99]})
+    # 50 -> 48.5 -> 47 are steps of 1.5 (< 2); 47 -> 40 is not; 40 -> 39.99 is
+    assert [t["region_b"].tolist() for t in cm.score_ties(r)] == [["B", "C", "D"], ["E", "F"]]
+    assert [t["region_b"].tolist() for t in cm.score_ties(r, within=1.0)] == [["E", "F"]]
+    # a gap of exactly `within` is not a tie; order follows the rank, not the row order
+    assert cm.score_ties(pd.DataFrame({"region_b": ["Y", "X"], "rank": [2, 1], "score": [48.0, 50.0]})) == []
+    assert cm.score_ties(r.head(1)) == []
+
+
+def test_ranking_robustness_sentences():
+    # three settings, three candidates: X is first twice, Y once; Z is always last (robust)
+    runs = pd.DataFrame({"region_b": ["X", "Y", "Z"] * 3, "rank": [1, 2, 3, 1, 3, 2, 2, 1, 3]})
+    iv = cm.rank_intervals(runs)
+    text = cm.ranking_robustness(runs, iv, names={"X": "Xland"})
+    assert text[0].startswith("Robust over the 3 settings")
+    assert "Xland (X) (ranks 1–2)" in text[0] and "Z (ranks 2–3)" in text[0]
+    assert text[1] == "First over the 3 settings: Xland (X) in 2, Y in 1."
+    # four settings in which every candidate is once first and once last
+    wide = pd.DataFrame({"region_b": list("ABCD") * 4, "rank": [1, 2, 3, 4, 4, 3, 2, 1, 2, 1, 4, 3, 3, 4, 1, 2]})
+    assert cm.ranking_robustness(wide, cm.rank_intervals(wide))[0].startswith("No partner keeps its rank")

@@ -84,3 +84,14 @@ def test_html_is_offline_and_explains_the_method(built, code):
     assert "from clusterix_lib" not in html
     assert "How the score works" in html and "illustrative" in html
     assert html.count("data:image/png;base64,") >= 4  # heatmap, links map, sensitivity, choropleth
+
+
+def test_ties_and_robustness_are_stated(built):
+    rec = read_records(built["AT12"].ipynb)
+    scores = rec["scores"]
+    for run in rec["score_ties"]:
+        steps = [scores[a] - scores[b] for a, b in zip(run, run[1:], strict=False)]
+        assert len(run) > 1 and all(0 <= s < 2 for s in steps)
+    html = built["AT12"].html.read_text(encoding="utf-8")
+    assert ("read their order as a tie" in html) == bool(rec["score_ties"])
+    assert "First over the 27 settings" in html
