@@ -40,6 +40,7 @@ import pandas as pd
 
 from clusterix_lib import paths
 from clusterix_lib.errors import DataFileError, ParameterError, RegionError
+from clusterix_lib.wording import listed
 
 __all__ = [
     "NUTS_VERSIONS",
@@ -1382,15 +1383,11 @@ class Territory:
         if self.method == "parent region" and self.stats_codes:
             return f"value for {self.stats_codes[0]}"
         if self.method == "sum of NUTS 2 regions":
-            return "sum of " + _join(list(self.stats_codes))
+            return "sum of " + listed(list(self.stats_codes))
         return ""
 
 
 _LEVEL_WORD = {0: "a country", 1: "a NUTS 1 region", 2: "a NUTS 2 region", 3: "a NUTS 3 region"}
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def statistical_territory(
@@ -1470,21 +1467,21 @@ def statistical_territory(
                 where=", ".join(parts) or "it has no NUTS regions at that level",
                 hint="choose another region or another statistic",
             )
-        listed = _join([index.label(c) for c in have])
+        have_text = listed([index.label(c) for c in have])
         if not lacking:
             if len(have) == 1:
                 note = (
                     f"{label} is {word}; its statistics are those of its only NUTS {level} region "
                 )
-                note += f"{listed}."
+                note += f"{have_text}."
             else:
                 note = f"{label} is {word}; its statistics are the sum of its {len(have)} "
-                note += f"NUTS {level} regions {listed}."
+                note += f"NUTS {level} regions {have_text}."
         else:
             note = (
                 f"{label} is {word}; its statistics are the sum of {len(have)} of its {len(parts)} "
                 f"NUTS {level} "
-                f"regions, {listed}: {_join([index.label(c) for c in lacking])} "
+                f"regions, {have_text}: {listed([index.label(c) for c in lacking])} "
                 f"{'has' if len(lacking) == 1 else 'have'} no data, so the sum understates {label}."
             )
         return Territory(code, name, own, tuple(have), f"sum of NUTS {level} regions", note)  # type: ignore[arg-type]
@@ -1499,7 +1496,7 @@ def statistical_territory(
     if not others:
         note += ", which covers the same territory."
     elif len(others) <= 5:
-        note += f", which also covers {_join([index.label(c) for c in others])}."
+        note += f", which also covers {listed([index.label(c) for c in others])}."
     else:
         note += f", which also covers {len(others)} other NUTS {own} regions."
     return Territory(code, name, own, (up,), "parent region", note)

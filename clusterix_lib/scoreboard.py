@@ -70,6 +70,7 @@ __all__ = [
     "scoreboard_sensitivity",
     "scoreboard_targets",
     "scoreboard_uncertainty",
+    "score_at_range_edge",
     "subgroup_cutoffs",
     "treatment_summary",
 ]
@@ -696,6 +697,31 @@ def _bank(sb: Scoreboard, year: int) -> tuple[dict[str, np.ndarray], np.ndarray,
             "percentile rank": 100.0 * cp.percentile_rank(p["T"][rows] * d, ref=p["T"][pool_rows] * d),
         }
     return bank, pool_rows[rows], keys.loc[rows, "unit"].tolist()
+
+
+def score_at_range_edge(table: pd.DataFrame, *, share: float = 0.1) -> pd.DataFrame:
+    """Units whose published score lies at the top or the bottom of its uncertainty range.
+
+    ``table`` is :meth:`ScoreboardUncertainty.for_units` (columns ``unit``, ``relative`` -- the
+    published, nominal score -- and ``relative_low``/``relative_high``, the 5th and 95th
+    percentiles of the draws). The position of the published score in its range is
+
+    .. math:: p = (\\text{relative} - \\text{low}) / (\\text{high} - \\text{low}),
+
+    and a unit is at the ``"top"`` edge when :math:`p \\ge 1 - \\text{share}` (most other methods
+    score it lower: read its score as an upper estimate), at the ``"bottom"`` when
+    :math:`p \\le \\text{share}`. Units without a range are left out.
+
+    >>> t = pd.DataFrame({"unit": ["A", "B", "C"], "relative": [60.0, 95.0, 121.0],
+    ...                   "relative_low": [40.0, 90.0, 120.0], "relative_high": [61.0, 100.0, 140.0]})
+    >>> score_at_range_edge(t)[["unit", "edge"]].to_dict("records")
+    [{'unit': 'A', 'edge': 'top'}, {'unit': 'C', 'edge': 'bottom'}]
+    """
+    width = table["relative_high"] - table["relative_low"]
+    position = (table["relative"] - table["relative_low"]) / width.where(width > 0)
+    edge = np.select([position >= 1 - share, position <= share], ["top", "bottom"], default="")
+    out = table.assign(position=position, edge=edge)
+    return out.loc[out["edge"] != "", ["unit", "relative", "relative_low", "relative_high", "position", "edge"]]
 
 
 def scoreboard_uncertainty(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["counted"]
+__all__ = ["counted", "listed"]
 
 
 def counted(n: int | float, noun: str, plural: str | None = None) -> str:
@@ -30,3 +30,13 @@ def counted(n: int | float, noun: str, plural: str | None = None) -> str:
     """
     n = int(n)
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def listed(items: list[str] | tuple[str, ...]) -> str:
+    """Items joined as in a sentence: ``"A"``, ``"A and B"``, ``"A, B and C"``; ``""`` for none.
+
+    >>> listed(["FRK1"]), listed(["FRK1", "FRK2"]), listed(["A", "B", "C"])
+    ('FRK1', 'FRK1 and FRK2', 'A, B and C')
+    """
+    items = [str(i) for i in items]
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)

@@ -277,3 +277,15 @@ def test_uncertainty_chart_axis_labels_fit(real):
         box = ax.xaxis.label.get_window_extent(r)
         assert box.x0 >= fig.bbox.x0 and box.x1 <= fig.bbox.x1 and box.y0 >= fig.bbox.y0
         assert "1 = best" in ax.get_xlabel() or "EU = 100" in ax.get_xlabel()
+
+
+def test_score_at_range_edge_by_hand():
+    t = pd.DataFrame({"unit": ["A", "B", "C", "D", "E"],
+                      "relative": [60.0, 95.0, 121.0, 50.0, 70.0],
+                      "relative_low": [40.0, 90.0, 120.0, 50.0, np.nan],
+                      "relative_high": [61.0, 100.0, 140.0, 50.0, np.nan]})
+    got = sc.score_at_range_edge(t)
+    # A: (60-40)/21 = 0.952 -> top; B: 0.5 -> neither; C: 0.05 -> bottom; D: no width; E: no range
+    assert got["unit"].tolist() == ["A", "C"] and got["edge"].tolist() == ["top", "bottom"]
+    assert got["position"].tolist() == pytest.approx([20 / 21, 1 / 20])
+    assert sc.score_at_range_edge(t, share=0.5)["unit"].tolist() == ["A", "B", "C"]
