@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from clusterix_lib import __version__, paths
 from clusterix_lib.errors import ClusterixError, ParameterError
@@ -22,6 +23,32 @@ from clusterix_lib.report_types import REPORT_TYPES, get_report_type
 
 #: Report types built by ``clusterix reports`` when none are named (all of them).
 DEFAULT_REPORTS: tuple[str, ...] = tuple(REPORT_TYPES)
+
+
+def _key_param_default(rtype, region: str | None) -> Any:
+    """The key parameter (``review``, ``trip``, ``consortium``) a command line left out.
+
+    A consortium-wide report takes the notebook's own default (the default consortium); a
+    regional one has no sensible default, so the error lists the values of the default
+    consortium for that region.
+    """
+    from clusterix_lib.reporting import notebook_parameters
+
+    declared = notebook_parameters(paths.notebooks_dir() / rtype.notebook).get(rtype.key_param, {})
+    if rtype.region_param is None and declared.get("default"):
+        return declared["default"]
+    try:
+        targets = rtype.default_targets()
+    except Exception:  # noqa: BLE001 -- only a hint; the error below is what matters
+        targets = []
+    own = [t[rtype.key_param] for t in targets if str(t.get(rtype.region_param, "")).upper() == (region or "").upper()]
+    hint = f"add -p {rtype.key_param}=VALUE"
+    if own:
+        hint += f"; the default consortium has for {region}: {', '.join(map(str, own))}"
+    elif targets:
+        others = ", ".join(f"{t[rtype.key_param]} ({t.get(rtype.region_param)})" for t in targets)
+        hint += f"; the default consortium has{f' none for {region}, but' if region else ''}: {others}"
+    raise ParameterError(f"report type {rtype.name!r} needs the parameter {rtype.key_param!r}", hint=hint)
 
 
 def report_job(report: str, region: str | None, params: dict | None = None, *, out_dir: Path | None = None):
@@ -37,10 +64,7 @@ def report_job(report: str, region: str | None, params: dict | None = None, *, o
     out_dir = out_dir or paths.reports_dir()
     all_params = dict(params or {})
     if rtype.key_param and rtype.key_param not in all_params:
-        raise ParameterError(
-            f"report type {report!r} needs the parameter {rtype.key_param!r}",
-            hint=f"add -p {rtype.key_param}=VALUE",
-        )
+        all_params[rtype.key_param] = _key_param_default(rtype, region)
     key = f" — {all_params[rtype.key_param]}" if rtype.key_param else ""
     if rtype.region_param is None:
         code = name = None

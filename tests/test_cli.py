@@ -71,6 +71,26 @@ def test_bad_parameter_is_one_line_exit_2(capsys, tmp_path, param, needles):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["peer_review", "--region", "CZ08"], ["'review'", "-p review=VALUE", "for CZ08: CZ08-2018"]),
+        (["trip_briefing", "--region", "CZ08"], ["'trip'", "none for CZ08", "AT12-2017-09 (AT12)"]),
+    ],
+)
+def test_missing_key_parameter_lists_the_known_values(capsys, tmp_path, args, needles):
+    code, out, err = run(capsys, "report", *args, "--out", str(tmp_path))
+    assert code == 2
+    assert_one_line_error(err, *needles)
+    assert not any(tmp_path.iterdir())
+
+
+def test_consortium_report_takes_the_notebooks_default_consortium():
+    job = cli.report_job("scoreboard", None)
+    assert job.params["consortium"] == "consortium_clusterix2"
+    assert job.output_stem.name == "scoreboard-consortium_clusterix2"
+
+
 def test_missing_data_dir_names_the_file_and_the_fix(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("CLUSTERIX_DATA", str(tmp_path / "nowhere"))
     code, out, err = run(capsys, "regions")
