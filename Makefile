@@ -79,8 +79,9 @@ bench: $(STAMP) ## time the default report batch and the indicator engine agains
 bench-site: $(STAMP) ## time every EU NUTS 2 regional profile (~240), the floor, and a no-change rebuild
 	$(BIN)/python benchmarks/bench_reports.py --all-nuts2 --workers $(JOBS)
 
-lint: $(STAMP) ## ruff over the library, tests and notebooks
+lint: $(STAMP) ## ruff (lint and format check) over the library, tests, benchmarks and notebooks
 	$(BIN)/ruff check clusterix_lib tests benchmarks notebooks
+	$(BIN)/ruff format --check clusterix_lib tests benchmarks notebooks
 
 clean: ## remove build output
 	rm -rf build .pytest_cache test-results

@@ -65,8 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--jobs-from",
         choices=["consortium"],
         default=None,
-        help="build the jobs with clusterix_lib.cli.default_jobs(CONSORTIUM) "
-        "(default when --notebook is not given)",
+        help="build the jobs with clusterix_lib.cli.default_jobs(CONSORTIUM) (default when --notebook is not given)",
     )
     src.add_argument(
         "--consortium",
@@ -80,8 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         nargs="?",
         const="EU27_2020",
         metavar="GROUP",
-        help="every NUTS 2 region of a country group (default EU27_2020): cold site build, floor, "
-        "no-change rebuild",
+        help="every NUTS 2 region of a country group (default EU27_2020): cold site build, floor, no-change rebuild",
     )
     src.add_argument(
         "--reports",
@@ -103,9 +101,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a parameter for --notebook; repeat a NAME for several jobs",
     )
     run = p.add_argument_group("how to run")
-    run.add_argument(
-        "--workers", type=int, default=None, help="parallel worker processes (default: CPU count)"
-    )
+    run.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: CPU count)")
     run.add_argument("--timeout", type=float, default=900, help="per-report limit in s (900)")
     run.add_argument(
         "--floor-notebook",
@@ -127,9 +123,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="skip the unmeasured warm-up report (fills OS and font caches)",
     )
-    run.add_argument(
-        "--out", type=Path, default=None, help="results JSON (default build/bench/reports.json)"
-    )
+    run.add_argument("--out", type=Path, default=None, help="results JSON (default build/bench/reports.json)")
     run.add_argument(
         "--keep",
         action="store_true",
@@ -180,8 +174,7 @@ def jobs_from_consortium(consortium: Path, out_dir: Path) -> list:
         return list(default_jobs(consortium, out_dir=out_dir))
     jobs = list(default_jobs(consortium))  # an older default_jobs(consortium) without out_dir
     return [
-        dataclasses.replace(j, output_stem=out_dir / f"{i:03d}" / Path(j.output_stem).name)
-        for i, j in enumerate(jobs)
+        dataclasses.replace(j, output_stem=out_dir / f"{i:03d}" / Path(j.output_stem).name) for i, j in enumerate(jobs)
     ]
 
 
@@ -375,9 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         "clusterix": clusterix_lib.__version__,
         "batch": result,
         "floor": floor,
-        "ratio_per_report": _ratio(
-            result["per_report_mean_s"], floor and floor["per_report_mean_s"]
-        ),
+        "ratio_per_report": _ratio(result["per_report_mean_s"], floor and floor["per_report_mean_s"]),
         "ratio_wall": _ratio(result["wall_s"], floor and floor["wall_s"]),
     }
     out = args.out or bench_dir / "reports.json"
@@ -387,8 +378,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"jobs:                {len(jobs)} from {source}, {workers} workers")
     print(
-        f"batch wall time:     {result['wall_s']:.2f} s "
-        f"({result['wall_per_report_s']:.2f} s per report of wall time)"
+        f"batch wall time:     {result['wall_s']:.2f} s ({result['wall_per_report_s']:.2f} s per report of wall time)"
     )
     print(
         f"per report:          mean {result['per_report_mean_s']:.2f} s, "
@@ -400,10 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     if floor:
         print(f"floor wall time:     {floor['wall_s']:.2f} s")
         print(f"floor per report:    mean {floor['per_report_mean_s']:.2f} s")
-        print(
-            f"ratio per-report / floor: {report['ratio_per_report']}   "
-            f"(wall: {report['ratio_wall']})"
-        )
+        print(f"ratio per-report / floor: {report['ratio_per_report']}   (wall: {report['ratio_wall']})")
     print(f"wrote {out}")
     bad = result["ok"] < result["reports"] or (floor is not None and floor["ok"] < floor["reports"])
     return 1 if bad else 0
@@ -414,8 +401,19 @@ def no_change_rebuild(site: Path, group: str, report: str, workers: int, regions
     import subprocess
 
     cmd = [
-        sys.executable, "-m", "clusterix_lib.cli", "reports", "--all-nuts2", group, "--reports", report,
-        "--out", str(site), "--jobs", str(workers), "--quiet",
+        sys.executable,
+        "-m",
+        "clusterix_lib.cli",
+        "reports",
+        "--all-nuts2",
+        group,
+        "--reports",
+        report,
+        "--out",
+        str(site),
+        "--jobs",
+        str(workers),
+        "--quiet",
     ]
     for code in regions or []:  # with --limit: only the regions built
         cmd += ["--region", code]

@@ -164,8 +164,7 @@ def _validate_jobs(
         n = len(problems)
         raise ParameterError(
             f"{n} of {len(jobs)} report job{'s' if len(jobs) > 1 else ''} "
-            f"{'have' if n > 1 else 'has'} invalid parameters; nothing was run:\n"
-            + "\n".join(problems)
+            f"{'have' if n > 1 else 'has'} invalid parameters; nothing was run:\n" + "\n".join(problems)
         )
     return validated
 
@@ -1022,9 +1021,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(args) == 2 and args[0] == "_serve" and args[1].isdigit():
         return _serve(int(args[1]))
     if len(args) != 2 or args[0] != "_run-one":
-        print(
-            "usage: python -m clusterix_lib.batch _run-one SPEC.json  (internal)", file=sys.stderr
-        )
+        print("usage: python -m clusterix_lib.batch _run-one SPEC.json  (internal)", file=sys.stderr)
         return 2
     text = args[1] if args[1].lstrip().startswith("{") else Path(args[1]).read_text("utf-8")
     spec = json.loads(text)

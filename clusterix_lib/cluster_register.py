@@ -82,8 +82,10 @@ def load_clusters(path: str | Path | None = None, *, regions: pd.DataFrame | Non
     if len(bad):
         fail(bad[0], "label", "unknown label", "use bronze, silver, gold, or leave it empty")
     prime_nace_codes(table["nace_codes"])
-    table["divisions"] = [nace_divisions(v, where=location(path, line=i + 2, column="nace_codes"))
-                          for i, v in enumerate(table["nace_codes"])]
+    table["divisions"] = [
+        nace_divisions(v, where=location(path, line=i + 2, column="nace_codes"))
+        for i, v in enumerate(table["nace_codes"])
+    ]
     table["members_total"] = table[member_cols].sum(axis=1)
     table["illustrative"] = table["illustrative"].str.lower().isin(["yes", "true", "1", "y"])
     return table
@@ -157,14 +159,22 @@ def cluster_pairs(
         a, b, same = a[keep], b[keep], same[keep]
     ids, names = register["cluster_id"].to_numpy(), register["name"].to_numpy()
     si, sj = arg[a, b] // p, arg[a, b] % p
-    out = pd.DataFrame({
-        "cluster_a": ids[a], "name_a": names[a], "region_a": reg_codes[a],
-        "cluster_b": ids[b], "name_b": names[b], "region_b": reg_codes[b],
-        "scope": np.where(same, "within region", "across regions"),
-        "shared": shared[a, b], "related": related[a, b], "score": score[a, b],
-        "sector_a": np.where(related[a, b] > 0, np.array(sec, dtype=object)[si], ""),
-        "sector_b": np.where(related[a, b] > 0, np.array(sec, dtype=object)[sj], ""),
-    })
+    out = pd.DataFrame(
+        {
+            "cluster_a": ids[a],
+            "name_a": names[a],
+            "region_a": reg_codes[a],
+            "cluster_b": ids[b],
+            "name_b": names[b],
+            "region_b": reg_codes[b],
+            "scope": np.where(same, "within region", "across regions"),
+            "shared": shared[a, b],
+            "related": related[a, b],
+            "score": score[a, b],
+            "sector_a": np.where(related[a, b] > 0, np.array(sec, dtype=object)[si], ""),
+            "sector_b": np.where(related[a, b] > 0, np.array(sec, dtype=object)[sj], ""),
+        }
+    )
 
     def lab(code: str) -> str:
         return f"{labels[code]} ({code})" if code in labels else code
@@ -172,8 +182,10 @@ def cluster_pairs(
     def reason(r) -> str:
         parts = []
         if r.related > 0:
-            parts.append(f"{lab(r.sector_a)} and {lab(r.sector_b)} are related: regions strong in one are often "
-                         f"strong in the other (proximity {r.related:.2f})")
+            parts.append(
+                f"{lab(r.sector_a)} and {lab(r.sector_b)} are related: regions strong in one are often "
+                f"strong in the other (proximity {r.related:.2f})"
+            )
         if r.shared > 0:
             parts.append(f"they share {r.shared:.0%} of their sectors")
         return "; ".join(parts) if parts else "no shared or related sectors"

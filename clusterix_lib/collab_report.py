@@ -25,7 +25,7 @@ __all__ = [
     "FocusCounts",
     "build_issues",
     "complementarity_ranking",
-        "country_group_label",
+    "country_group_label",
     "ego_network",
     "focus_counts",
     "organisation_brokers",

@@ -63,15 +63,15 @@ def nace_divisions(text: str, *, where: str = "") -> list[str]:
     """
     codes = [c.strip() for c in str(text).split(";") if c.strip()]
     if not codes:
-        raise DataFileError("no NACE code given", where=where or None,
-                            hint="list NACE Rev. 2 codes separated by ';', e.g. C22;C28")
+        raise DataFileError(
+            "no NACE code given", where=where or None, hint="list NACE Rev. 2 codes separated by ';', e.g. C22;C28"
+        )
     divisions, bad = _divisions_of(tuple(codes))
     if bad is not None:
         raise DataFileError(
             f"unknown NACE Rev. 2 code {bad!r}",
             where=f"{where}, value {bad!r}" if where else None,
-            hint="use a section letter, a division (C22), a group (C22.2) or a class (C22.21); "
-                 "see data/nace_r2.csv",
+            hint="use a section letter, a division (C22), a group (C22.2) or a class (C22.21); see data/nace_r2.csv",
         )
     return list(divisions)
 
@@ -95,8 +95,10 @@ def prime_nace_codes(lists) -> None:
     by_section = divisions.groupby("section")["code"].agg(tuple).to_dict()
     for r in parsed.itertuples():
         _CODE_DIVISIONS[r.code] = (
-            None if pd.isna(r.level)  # not recognised
-            else by_section.get(r.section, ()) if r.level == "section"
+            None
+            if pd.isna(r.level)  # not recognised
+            else by_section.get(r.section, ())
+            if r.level == "section"
             else (r.division,)
         )
 
@@ -145,8 +147,10 @@ def load_declared_competences(path: str | Path | None = None, *, regions: pd.Dat
             fail(row, "region", exc.what, exc.hint or "use a NUTS 2021 code")
     table["region"] = codes
     prime_nace_codes(table["nace_codes"])
-    table["divisions"] = [nace_divisions(v, where=location(path, line=i + 2, column="nace_codes"))
-                          for i, v in enumerate(table["nace_codes"])]
+    table["divisions"] = [
+        nace_divisions(v, where=location(path, line=i + 2, column="nace_codes"))
+        for i, v in enumerate(table["nace_codes"])
+    ]
     table["illustrative"] = table["illustrative"].str.lower().isin(["yes", "true", "1", "y"])
     table["year"] = pd.to_numeric(table["year"], errors="coerce").astype("Int64")
     return table
@@ -192,24 +196,44 @@ def statistical_competences(
     year, territory, table = prof["year"], prof["territory"], prof["table"]
     labels = nace_labels()
     top = profile.top_specialisations(table, n=len(table))
-    spec = top[top["lq"] >= 1].assign(kind="specialisation", value=lambda t: t["lq"],
-                                      detail=lambda t: "share " + (100 * t["share"]).map("{:.1f}".format) + " %")
+    spec = top[top["lq"] >= 1].assign(
+        kind="specialisation",
+        value=lambda t: t["lq"],
+        detail=lambda t: "share " + (100 * t["share"]).map("{:.1f}".format) + " %",
+    )
     start = int(employment["year"].min()) if start is None else start
     parts = [spec]
     if start < year:
         first = profile.employment_profile(employment, code, year=start)["table"][["nace_r2", "lq"]]
         both = table[["nace_r2", "lq", "share"]].merge(first, on="nace_r2", suffixes=("", "_start")).dropna()
         growth = both["lq"] / both["lq_start"].replace(0, np.nan) - 1
-        em = both[(growth >= min_growth) & (both["lq"] >= 0.5) & (both["share"] >= 0.001)].assign(
-            growth=growth).sort_values("growth", ascending=False)
-        parts.append(em.assign(kind="emerging", value=em["lq"],
-                               detail=f"LQ {start}: " + em["lq_start"].map("{:.2f}".format)
-                               + f" → {year}: " + em["lq"].map("{:.2f}".format)))
+        em = (
+            both[(growth >= min_growth) & (both["lq"] >= 0.5) & (both["share"] >= 0.001)]
+            .assign(growth=growth)
+            .sort_values("growth", ascending=False)
+        )
+        parts.append(
+            em.assign(
+                kind="emerging",
+                value=em["lq"],
+                detail=f"LQ {start}: "
+                + em["lq_start"].map("{:.2f}".format)
+                + f" → {year}: "
+                + em["lq"].map("{:.2f}".format),
+            )
+        )
     options = smart_profile.diversification_options(employment, territory, year)
     ideal = options[options["quadrant"] == "low risk, high benefit"].head(n_options)
-    parts.append(ideal.assign(kind="diversification option", value=ideal["relatedness_density"],
-                              detail="relatedness density " + ideal["relatedness_density"].map("{:.0f}".format)
-                              + ", complexity " + ideal["complexity"].map("{:.2f}".format)))
+    parts.append(
+        ideal.assign(
+            kind="diversification option",
+            value=ideal["relatedness_density"],
+            detail="relatedness density "
+            + ideal["relatedness_density"].map("{:.0f}".format)
+            + ", complexity "
+            + ideal["complexity"].map("{:.2f}".format),
+        )
+    )
     out = pd.concat([p[["nace_r2", "kind", "value", "detail"]] for p in parts], ignore_index=True)
     out["label"] = out["nace_r2"].map(labels).fillna("")
     out["basis"] = "statistics"
@@ -236,12 +260,33 @@ def research_competences(
     with np.errstate(invalid="ignore", divide="ignore"):
         facts["ratio_to_eu"] = facts["value"] / facts["reference_value"]
     facts["gap"] = np.where(
-        facts["value"].isna(), "not published for this region",
-        np.where(lag > 0, "latest figure " + lag.fillna(0).astype(int).astype(str)
-                 + np.where(lag == 1, " year", " years") + " older than Europe's", ""))
+        facts["value"].isna(),
+        "not published for this region",
+        np.where(
+            lag > 0,
+            "latest figure "
+            + lag.fillna(0).astype(int).astype(str)
+            + np.where(lag == 1, " year", " years")
+            + " older than Europe's",
+            "",
+        ),
+    )
     facts["basis"] = "statistics"
-    return facts[["basis", "indicator", "label", "unit", "year", "value", "reference_value", "ratio_to_eu",
-                  "dataset_code", "gap", "note"]]
+    return facts[
+        [
+            "basis",
+            "indicator",
+            "label",
+            "unit",
+            "year",
+            "value",
+            "reference_value",
+            "ratio_to_eu",
+            "dataset_code",
+            "gap",
+            "note",
+        ]
+    ]
 
 
 def competence_profile(
@@ -256,7 +301,8 @@ def competence_profile(
     if declared is None or declared.empty:
         return stats
     own = declared_divisions(declared[declared["region"] == code])
-    own = own.assign(label=own["nace_r2"].map(nace_labels()).fillna(""), value=np.nan,
-                     detail=own["title"])
-    return pd.concat([stats, own[["basis", "kind", "nace_r2", "label", "value", "detail", "year", "illustrative"]]],
-                     ignore_index=True)
+    own = own.assign(label=own["nace_r2"].map(nace_labels()).fillna(""), value=np.nan, detail=own["title"])
+    return pd.concat(
+        [stats, own[["basis", "kind", "nace_r2", "label", "value", "detail", "year", "illustrative"]]],
+        ignore_index=True,
+    )

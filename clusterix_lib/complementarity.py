@@ -136,8 +136,18 @@ class Strengths:
 
     def with_threshold(self, threshold: float) -> Strengths:
         """The same figures with another RCA threshold."""
-        return Strengths(self.geos, self.sectors, self.lq, self.share, self.reference, self.year,
-                         threshold, self.min_share, self.cap, self.aliases)
+        return Strengths(
+            self.geos,
+            self.sectors,
+            self.lq,
+            self.share,
+            self.reference,
+            self.year,
+            threshold,
+            self.min_share,
+            self.cap,
+            self.aliases,
+        )
 
 
 def strength_matrix(
@@ -209,8 +219,11 @@ def europe_strengths(
 
     year_rows = employment[employment["year"] == year]
     if year_rows.empty:
-        raise RegionError(f"no sector statistics for {year}", where="parameter year",
-                          hint=f"choose one of {sorted(employment['year'].unique().tolist())}")
+        raise RegionError(
+            f"no sector statistics for {year}",
+            where="parameter year",
+            hint=f"choose one of {sorted(employment['year'].unique().tolist())}",
+        )
     nuts2 = year_rows.loc[year_rows["geo"].str.len() == 4, ["geo", "nace_r2", "value"]]
     available = employment.loc[employment["value"].notna(), "geo"].unique()
     extra, aliases = [], {}
@@ -261,8 +274,9 @@ def _components(s: Strengths, phi: np.ndarray, rows_a: np.ndarray, rows_b: np.nd
     return overlap, comp
 
 
-def _declared_matrix(declared: pd.DataFrame | None, codes_a: Sequence[str], codes_b: Sequence[str],
-                     sectors: Sequence[str]) -> np.ndarray:
+def _declared_matrix(
+    declared: pd.DataFrame | None, codes_a: Sequence[str], codes_b: Sequence[str], sectors: Sequence[str]
+) -> np.ndarray:
     """Jaccard index of the declared divisions of every (a, b); NaN where either declares none."""
     out = np.full((len(codes_a), len(codes_b)), np.nan)
     if declared is None or declared.empty:
@@ -344,17 +358,19 @@ def complementarity(
         score = 100 * np.where(avail, parts * wv, 0).sum(axis=0) / np.where(avail, wv, 0).sum(axis=0)
     names = np.array(["shared", "complementary", "declared"])
     basis = [" + ".join(names[avail[:, i, j]]) for i in range(len(ra)) for j in range(len(rb))]
-    out = pd.DataFrame({
-        "region_a": np.repeat(list(codes_a), len(codes_b)),
-        "region_b": np.tile(codes_b, len(codes_a)),
-        "overlap": overlap.ravel(),
-        "complementarity": comp.ravel(),
-        "declared": decl.ravel(),
-        "overlap_pct": 100 * o_pct.ravel(),
-        "complementarity_pct": 100 * k_pct.ravel(),
-        "score": score.ravel(),
-        "basis": basis,
-    })
+    out = pd.DataFrame(
+        {
+            "region_a": np.repeat(list(codes_a), len(codes_b)),
+            "region_b": np.tile(codes_b, len(codes_a)),
+            "overlap": overlap.ravel(),
+            "complementarity": comp.ravel(),
+            "declared": decl.ravel(),
+            "overlap_pct": 100 * o_pct.ravel(),
+            "complementarity_pct": 100 * k_pct.ravel(),
+            "score": score.ravel(),
+            "basis": basis,
+        }
+    )
     same = np.repeat(ra, len(rb)) == np.tile(rb, len(ra))
     return out[~same].reset_index(drop=True)
 
@@ -399,7 +415,7 @@ def contributions(
     p = len(strengths.sectors)
     with np.errstate(invalid="ignore", divide="ignore"):
         shared = wa[None, :] * wb / (np.linalg.norm(wa) * np.linalg.norm(wb, axis=1))[:, None]  # (nb, P)
-        comp = (wa[None, :, None] * (1 - ma[None, None, :]) * phi[None] * ((1 - mb[:, :, None]) * wb[:, None, :]))
+        comp = wa[None, :, None] * (1 - ma[None, None, :]) * phi[None] * ((1 - mb[:, :, None]) * wb[:, None, :])
         comp = comp / (wa.sum() * wb.sum(axis=1))[:, None, None]  # (nb, P, P)
     sec = np.array(strengths.sectors)
     rows = []
@@ -408,15 +424,19 @@ def contributions(
         top = np.argsort(-arr, axis=1, kind="stable")[:, :k]
         val = np.take_along_axis(arr, top, axis=1)
         i, j = (top, top) if kind == "shared" else (top // p, top % p)
-        rows.append(pd.DataFrame({
-            "region_a": code_a,
-            "region_b": np.repeat(list(codes_b), k),
-            "kind": kind,
-            "sector_a": sec[i].ravel(),
-            "sector_b": sec[j].ravel(),
-            "proximity": np.where(i == j, 1.0, phi[i, j]).ravel(),
-            "contribution": val.ravel(),
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "region_a": code_a,
+                    "region_b": np.repeat(list(codes_b), k),
+                    "kind": kind,
+                    "sector_a": sec[i].ravel(),
+                    "sector_b": sec[j].ravel(),
+                    "proximity": np.where(i == j, 1.0, phi[i, j]).ravel(),
+                    "contribution": val.ravel(),
+                }
+            )
+        )
     out = pd.concat(rows, ignore_index=True)
     out = out[out["contribution"] > 0].copy()
 
@@ -426,15 +446,30 @@ def contributions(
     reason_shared = "both are specialised in " + out["sector_a"].map(lab)
     # "related" only for a pair closer than the typical (median) pair of different divisions
     closer = proximity_percentile(phi, out["proximity"].to_numpy())
-    reason_comp = (out["region_a"] + " is strong in " + out["sector_a"].map(lab) + ", " + out["region_b"]
-                   + np.where(closer >= 50, " in the related ", " in ") + out["sector_b"].map(lab)
-                   + " (proximity " + out["proximity"].map("{:.2f}".format) + ", "
-                   + np.where(closer >= 50, "closer than " + pd.Series(closer, index=out.index).map("{:.0f}".format)
-                              + " % of division pairs)", "less related than most division pairs)"))
+    reason_comp = (
+        out["region_a"]
+        + " is strong in "
+        + out["sector_a"].map(lab)
+        + ", "
+        + out["region_b"]
+        + np.where(closer >= 50, " in the related ", " in ")
+        + out["sector_b"].map(lab)
+        + " (proximity "
+        + out["proximity"].map("{:.2f}".format)
+        + ", "
+        + np.where(
+            closer >= 50,
+            "closer than " + pd.Series(closer, index=out.index).map("{:.0f}".format) + " % of division pairs)",
+            "less related than most division pairs)",
+        )
+    )
     out["reason"] = np.where(out["kind"] == "shared", reason_shared, reason_comp)
     order = {c: i for i, c in enumerate(codes_b)}
-    out = out.sort_values(["region_b", "kind", "contribution"], ascending=[True, False, False],
-                          key=lambda s: s.map(order) if s.name == "region_b" else s)
+    out = out.sort_values(
+        ["region_b", "kind", "contribution"],
+        ascending=[True, False, False],
+        key=lambda s: s.map(order) if s.name == "region_b" else s,
+    )
     return out.reset_index(drop=True)
 
 
@@ -456,8 +491,11 @@ def partner_ranking(
     ``top_complementary`` (the leading sector pair of each kind, in words).
     """
     own = strengths.aliases.get(region, region)
-    keep = [c for c in dict.fromkeys(candidates)
-            if not (strengths.aliases.get(c, c).startswith(own) or own.startswith(strengths.aliases.get(c, c)))]
+    keep = [
+        c
+        for c in dict.fromkeys(candidates)
+        if not (strengths.aliases.get(c, c).startswith(own) or own.startswith(strengths.aliases.get(c, c)))
+    ]
     phi = sector_proximity(strengths, method) if proximity is None else proximity
     table = complementarity(strengths, [region], keep, proximity=phi, declared=declared, weights=weights)
     table = table.sort_values(["score", "region_b"], ascending=[False, True], kind="stable").reset_index(drop=True)
@@ -651,16 +689,21 @@ def ranking_robustness(
     robust = intervals[intervals["robust"].astype(bool)]
     out = []
     if robust.empty:
-        out.append(f"No partner keeps its rank within one place either way over the {settings} settings: read the "
-                   "ranking as a grouping (who tends to rank high, who low), not as an order.")
+        out.append(
+            f"No partner keeps its rank within one place either way over the {settings} settings: read the "
+            "ranking as a grouping (who tends to rank high, who low), not as an order."
+        )
     else:
         shown = ", ".join(f"{who(r.region_b)} (ranks {int(r.best)}–{int(r.worst)})" for r in robust.itertuples())
         out.append(f"Robust over the {settings} settings (rank within one place either way): {shown}.")
     first = runs.loc[runs["rank"] == 1, "region_b"].value_counts().rename("n").reset_index()
     if len(first):
         first = first.sort_values(["n", "region_b"], ascending=[False, True])
-        out.append(f"First over the {settings} settings: "
-                   + ", ".join(f"{who(r.region_b)} in {r.n}" for r in first.itertuples()) + ".")
+        out.append(
+            f"First over the {settings} settings: "
+            + ", ".join(f"{who(r.region_b)} in {r.n}" for r in first.itertuples())
+            + "."
+        )
     return out
 
 

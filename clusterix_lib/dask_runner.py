@@ -85,8 +85,7 @@ def connect(scheduler: str, n_workers: int):
             client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise ClusterixError(
-                f"cannot reach the Dask scheduler at {scheduler!r} ({type(exc).__name__}: {exc}); "
-                f"no report was built",
+                f"cannot reach the Dask scheduler at {scheduler!r} ({type(exc).__name__}: {exc}); no report was built",
                 hint="check the address and that `dask scheduler` runs there, use --scheduler local for a "
                 "cluster on this machine, or leave --scheduler out",
             ) from None

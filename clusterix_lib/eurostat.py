@@ -485,11 +485,9 @@ def _parse_tsv(text: str, display: str) -> pd.DataFrame:
         i = int(np.argmax(dup))
         j = int(np.argmax(keys == keys[i]))
         raise DataFileError(
-            f"the series key appears twice (first on line {j + 2}); {int(dup.sum())} repeated "
-            "key(s) in the file",
+            f"the series key appears twice (first on line {j + 2}); {int(dup.sum())} repeated key(s) in the file",
             where=location(display, line=i + 2, column=key_column, value=keys[i]),
-            hint="a Eurostat file has one row per series; remove the duplicate row or download "
-            "the file again",
+            hint="a Eurostat file has one row per series; remove the duplicate row or download the file again",
         )
     parts = np.array(",".join(keys).split(","), dtype=object).reshape(n, ndim)
 
@@ -502,8 +500,7 @@ def _parse_tsv(text: str, display: str) -> pd.DataFrame:
         bad = bad_u[codes]
         k = int(np.argmax(bad))
         raise DataFileError(
-            f"malformed cell: {reason_u[codes[k]]}; {int(bad.sum())} malformed cell(s) in the "
-            "file, the first is shown",
+            f"malformed cell: {reason_u[codes[k]]}; {int(bad.sum())} malformed cell(s) in the file, the first is shown",
             where=location(display, line=k // nper + 2, column=periods[k % nper], value=cells[k]),
             hint=_CELL_HINT,
         )
@@ -584,8 +581,7 @@ def _parse_sdmx_csv(text: str, display: str) -> pd.DataFrame:
     dims = [names[i].lower() for i in dim_i]
     if any(not d for d in dims) or set(dims) & set(_RESERVED) or len(set(dims)) != len(dims):
         raise DataFileError(
-            "the header has an empty, repeated or reserved ('time', 'value', 'flag') "
-            "dimension name",
+            "the header has an empty, repeated or reserved ('time', 'value', 'flag') dimension name",
             where=location(display, line=1, value=_short(header_line)),
             hint="fix the header or download the file again",
         )
@@ -658,11 +654,9 @@ def _parse_sdmx_csv(text: str, display: str) -> pd.DataFrame:
         bad = ~ok[codes]
         k = int(np.argmax(bad))
         raise DataFileError(
-            f"OBS_VALUE is not a number; {int(bad.sum())} bad value(s) in the file, the first is "
-            "shown",
+            f"OBS_VALUE is not a number; {int(bad.sum())} bad value(s) in the file, the first is shown",
             where=location(display, line=k + 2, column=raw_cols[v_i], value=raw_values[k]),
-            hint="OBS_VALUE must be a finite number, or empty (or ':') for a missing value; "
-            "flags belong in OBS_FLAG",
+            hint="OBS_VALUE must be a finite number, or empty (or ':') for a missing value; flags belong in OBS_FLAG",
         )
     values = values_u[codes]
 
@@ -675,8 +669,7 @@ def _parse_sdmx_csv(text: str, display: str) -> pd.DataFrame:
         if bad.any():
             k = int(np.argmax(bad))
             raise DataFileError(
-                f"unknown flag letter(s) in OBS_FLAG; {int(bad.sum())} bad flag(s) in the file, "
-                "the first is shown",
+                f"unknown flag letter(s) in OBS_FLAG; {int(bad.sum())} bad flag(s) in the file, the first is shown",
                 where=location(display, line=k + 2, column=raw_cols[f_i], value=frame[f_i][k]),
                 hint=f"Eurostat flag letters are {' '.join(FLAG_LETTERS)}",
             )
@@ -691,8 +684,7 @@ def _parse_sdmx_csv(text: str, display: str) -> pd.DataFrame:
             bad = ~known[codes]
             k = int(np.argmax(bad))
             raise DataFileError(
-                f"unknown CONF_STATUS; {int(bad.sum())} bad value(s) in the file, the first is "
-                "shown",
+                f"unknown CONF_STATUS; {int(bad.sum())} bad value(s) in the file, the first is shown",
                 where=location(display, line=k + 2, column=raw_cols[c_i], value=frame[c_i][k]),
                 hint="CONF_STATUS must be empty or one of F, C, D, N, S",
             )
@@ -701,9 +693,7 @@ def _parse_sdmx_csv(text: str, display: str) -> pd.DataFrame:
         if add_c.any():
             flags = flags.copy()
             fcodes, funiq = pd.factorize(flags[add_c])
-            merged = np.array(
-                [f if "c" in f else "".join(sorted(f + "c")) for f in funiq], dtype=object
-            )
+            merged = np.array([f if "c" in f else "".join(sorted(f + "c")) for f in funiq], dtype=object)
             flags[add_c] = merged[fcodes]
 
     out: dict[str, object] = {}
@@ -840,14 +830,12 @@ def _http_get(url: str, code: str, timeout: float) -> bytes:
             raise DataFileError(
                 f"dataset code '{code}' not found at Eurostat",
                 where=f"url {url}, HTTP 404",
-                hint="check the code on the Eurostat data browser "
-                "(https://ec.europa.eu/eurostat/databrowser)",
+                hint="check the code on the Eurostat data browser (https://ec.europa.eu/eurostat/databrowser)",
             ) from exc
         raise DataFileError(
             f"Eurostat answered HTTP {exc.code} ({exc.reason}) for dataset '{code}'",
             where=f"url {url}",
-            hint="try again later; if it persists, download the file from the Eurostat data "
-            "browser",
+            hint="try again later; if it persists, download the file from the Eurostat data browser",
         ) from exc
     except (TimeoutError, urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc

@@ -68,7 +68,7 @@ __all__ = [
     "TOPICS",
     "completeness",
     "completeness_summary",
-        "data_label",
+    "data_label",
     "empty_register",
     "gp_region_targets",
     "gp_sources",

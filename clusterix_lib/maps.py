@@ -60,15 +60,26 @@ def plot_choropleth(
     import matplotlib.pyplot as plt
 
     gdf = _read(geometry)
-    layer = gdf[gdf["LEVL_CODE"] == level].merge(values.rename("value"), left_on="NUTS_ID", right_index=True,
-                                                 how="left")
+    layer = gdf[gdf["LEVL_CODE"] == level].merge(
+        values.rename("value"), left_on="NUTS_ID", right_index=True, how="left"
+    )
     if layer["value"].notna().sum() == 0:
-        raise ParameterError("no value matches a region of the map", where=f"NUTS level {level}",
-                             hint="index the values by NUTS 2021 codes of that level")
+        raise ParameterError(
+            "no value matches a region of the map",
+            where=f"NUTS level {level}",
+            hint="index the values by NUTS 2021 codes of that level",
+        )
     fig, ax = plt.subplots(figsize=(7, 6.5), layout="constrained")
     layer[layer["value"].isna()].plot(ax=ax, color="#e3e5e8", edgecolor="white", linewidth=0.2)
-    layer.dropna(subset=["value"]).plot(ax=ax, column="value", cmap=cmap, edgecolor="white", linewidth=0.2,
-                                        legend=True, legend_kwds={"shrink": 0.6, "label": label})
+    layer.dropna(subset=["value"]).plot(
+        ax=ax,
+        column="value",
+        cmap=cmap,
+        edgecolor="white",
+        linewidth=0.2,
+        legend=True,
+        legend_kwds={"shrink": 0.6, "label": label},
+    )
     gdf[gdf["LEVL_CODE"] == 0].boundary.plot(ax=ax, color="#8a8f98", linewidth=0.4)
     chosen = gdf[gdf["NUTS_ID"].isin(list(highlight))]
     if len(chosen):
@@ -113,8 +124,9 @@ def plot_links(
         span = np.ptp(v) or 1.0
         widths = 1 + 4 * (v - v.min()) / span
         a, b = pts.loc[t["region_a"]].to_numpy(), pts.loc[t["region_b"]].to_numpy()
-        ax.add_collection(LineCollection(np.stack([a, b], axis=1), linewidths=widths, colors="#2c7fb8", alpha=0.7,
-                                         capstyle="round"))
+        ax.add_collection(
+            LineCollection(np.stack([a, b], axis=1), linewidths=widths, colors="#2c7fb8", alpha=0.7, capstyle="round")
+        )
     ax.scatter(pts["x"], pts["y"], s=18, color="#253494", zorder=3)
     for code, r in pts.iterrows():
         ax.annotate(names.get(code, code), (r["x"], r["y"]), fontsize=7, xytext=(3, 3), textcoords="offset points")

@@ -460,9 +460,8 @@ def target_attainment(
     # sources disagreeing on the target: no single progress figure is presented as fact
     target_other = pd.to_numeric(out.get("target_other", pd.Series(np.nan, index=out.index)))
     disputed = (
-        (target_other.notna() & out["target"].notna() & (target_other != out["target"])).to_numpy()
-        & ~no_target.to_numpy()
-    )
+        target_other.notna() & out["target"].notna() & (target_other != out["target"])
+    ).to_numpy() & ~no_target.to_numpy()
     out["target_other"] = np.where(disputed, target_other, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         span_o = out["target_other"] - out["baseline"]

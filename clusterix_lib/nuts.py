@@ -229,18 +229,13 @@ def build_regions_table(codes_all_versions: pd.DataFrame, names_2021: pd.DataFra
             "name": table["name"].fillna("").astype(str),
             "name_native": table["name_native"].fillna("").astype(str),
             "versions": table["versions"].astype(str),
-            "in_2021": table["versions"]
-            .str.split()
-            .map(lambda v: str(_DEFAULT_TO_VERSION) in v)
-            .astype(bool),
+            "in_2021": table["versions"].str.split().map(lambda v: str(_DEFAULT_TO_VERSION) in v).astype(bool),
         }
     )
     return out.sort_values("code", kind="stable").reset_index(drop=True)
 
 
-def _crosswalk_pieces(
-    crosswalk: pd.DataFrame, to_version: int, tolerance: float
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _crosswalk_pieces(crosswalk: pd.DataFrame, to_version: int, tolerance: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Kept pieces (with renormalised ``share`` and ``kind``) and dropped slivers."""
     _require_columns(
         crosswalk,
@@ -266,9 +261,7 @@ def _crosswalk_pieces(
         }
     )
     if cw.duplicated(["from_version", "from_code", "to_code"]).any():
-        raise DataFileError(
-            "the JRC NUTS crosswalk holds a (from_version, from_code, to_code) piece twice"
-        )
+        raise DataFileError("the JRC NUTS crosswalk holds a (from_version, from_code, to_code) piece twice")
     src = ["from_version", "from_code"]
     tgt = ["from_version", "to_code"]
     # Weight = 2021 population; an uninhabited source region (NO0B Svalbard og Jan Mayen) by area.
@@ -279,9 +272,7 @@ def _crosswalk_pieces(
     share_of_source = (cw["_w"] / src_w).fillna(1.0)
     share_of_target = (cw["_w"] / tgt_w).fillna(1.0)
     sliver = (share_of_source < tolerance) & (share_of_target < tolerance)
-    dropped = cw.loc[sliver].assign(
-        share_of_source=share_of_source[sliver], share_of_target=share_of_target[sliver]
-    )
+    dropped = cw.loc[sliver].assign(share_of_source=share_of_source[sliver], share_of_target=share_of_target[sliver])
     kept = cw.loc[~sliver].copy()
     kept["share"] = kept["_w"] / kept.groupby(src)["_w"].transform("sum")
     n_src = kept.groupby(src)["to_code"].transform("size")
@@ -431,9 +422,7 @@ def _read_regions(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataFileError(
-            f"cannot read the NUTS regions table: {exc}", where=path, hint=_BUILD_HINT
-        ) from exc
+        raise DataFileError(f"cannot read the NUTS regions table: {exc}", where=path, hint=_BUILD_HINT) from exc
     _check_file_columns(table, REGION_COLUMNS, path)
     table = table[list(REGION_COLUMNS)].copy()
     table["level"] = table["level"].astype("int64")
@@ -454,23 +443,17 @@ def _read_crosswalk(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
             encoding="utf-8",
         )
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
-        raise DataFileError(
-            f"cannot read the NUTS crosswalk: {exc}", where=path, hint=_BUILD_HINT
-        ) from exc
+        raise DataFileError(f"cannot read the NUTS crosswalk: {exc}", where=path, hint=_BUILD_HINT) from exc
     _check_file_columns(table, CROSSWALK_COLUMNS, path)
     table = table[list(CROSSWALK_COLUMNS)].copy()
-    table = table.astype(
-        {"from_version": "int64", "level": "int64", "pop21": "float64", "share": "float64"}
-    )
+    table = table.astype({"from_version": "int64", "level": "int64", "pop21": "float64", "share": "float64"})
     return table
 
 
 def _check_file_columns(table: pd.DataFrame, columns: Iterable[str], path: str) -> None:
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise DataFileError(
-            f"the file lacks the column(s) {', '.join(missing)}", where=path, hint=_BUILD_HINT
-        )
+        raise DataFileError(f"the file lacks the column(s) {', '.join(missing)}", where=path, hint=_BUILD_HINT)
 
 
 def load_regions(path: str | Path | None = None) -> pd.DataFrame:
@@ -516,13 +499,9 @@ class _RegionIndex:
 def _build_index(regions: pd.DataFrame) -> _RegionIndex:
     _require_columns(regions, ("code", "versions"), "the NUTS regions table")
     codes = regions["code"].astype(str).tolist()
-    names = (
-        regions["name"].fillna("").astype(str).tolist() if "name" in regions else [""] * len(codes)
-    )
+    names = regions["name"].fillna("").astype(str).tolist() if "name" in regions else [""] * len(codes)
     versions = [tuple(int(v) for v in str(s).split()) for s in regions["versions"].fillna("")]
-    return _RegionIndex(
-        tuple(codes), dict(zip(codes, names, strict=True)), dict(zip(codes, versions, strict=True))
-    )
+    return _RegionIndex(tuple(codes), dict(zip(codes, names, strict=True)), dict(zip(codes, versions, strict=True)))
 
 
 @functools.lru_cache(maxsize=4)
@@ -568,17 +547,11 @@ def _malformed(code: object, index: _RegionIndex | None = None) -> RegionError:
     hint = "write the code of the region (letters and digits, no spaces), e.g. AT12 or SE224"
     text = code.strip() if isinstance(code, str) else ""
     if re.match(_AGGREGATE, text.upper()):
-        hint = (
-            f"{text} is an aggregate of countries, not a NUTS region; use a country or region code"
-        )
+        hint = f"{text} is an aggregate of countries, not a NUTS region; use a country or region code"
     elif index is not None and len(text) > 3:
         names = {name.lower(): c for c, name in index.names.items() if name}
-        hits = [
-            names[n] for n in difflib.get_close_matches(text.lower(), list(names), n=3, cutoff=0.7)
-        ]
-        hits += [c for n, c in names.items() if text.lower() in n and c not in hits][
-            : 3 - len(hits)
-        ]
+        hits = [names[n] for n in difflib.get_close_matches(text.lower(), list(names), n=3, cutoff=0.7)]
+        hits += [c for n, c in names.items() if text.lower() in n and c not in hits][: 3 - len(hits)]
         if hits:
             hint = "did you mean " + " or ".join(index.label(c) for c in hits) + "?"
     return RegionError(what, hint=hint)
@@ -716,9 +689,7 @@ def validate_region(
             use = " or ".join(targets)
             hint += f"; {became}: use {use}, or give the NUTS version the code belongs to"
         else:
-            hint += (
-                f"; it does not exist in NUTS {version}: give the NUTS version the code belongs to"
-            )
+            hint += f"; it does not exist in NUTS {version}: give the NUTS version the code belongs to"
         raise RegionError(f"{norm} is not a NUTS {version} code", hint=hint)
     known_now = index.in_version(version)
     same_level = [c for c in known_now if len(c) == len(norm)]
@@ -794,11 +765,7 @@ def children(
             hint=f"use a level from {own + 1} to 3",
         )
     index = _index(regions)
-    return sorted(
-        c
-        for c in index.codes
-        if len(c) == level + 2 and c.startswith(norm) and version in index.versions[c]
-    )
+    return sorted(c for c in index.codes if len(c) == level + 2 and c.startswith(norm) and version in index.versions[c])
 
 
 # --------------------------------------------------------------------------------------------
@@ -856,9 +823,7 @@ def _conversion_tables(
             regions = _default_regions()
     if regions is None and need_regions:
         regions = _default_regions()
-    _require_columns(
-        crosswalk, ("from_version", "from_code", "to_code", "share", "kind"), "the NUTS crosswalk"
-    )
+    _require_columns(crosswalk, ("from_version", "from_code", "to_code", "share", "kind"), "the NUTS crosswalk")
     cw = pd.DataFrame(
         {
             "from_version": pd.to_numeric(crosswalk["from_version"]).astype("int64"),
@@ -911,9 +876,7 @@ def _prepare(
     df: pd.DataFrame, geo: str, value: str, by: list[str] | None, kind: str
 ) -> tuple[pd.DataFrame, list[str], str | None, list[str]]:
     if kind not in ("count", "ratio"):
-        raise ParameterError(
-            f"unknown kind {kind!r}", where="parameter kind", hint="use 'count' or 'ratio'"
-        )
+        raise ParameterError(f"unknown kind {kind!r}", where="parameter kind", hint="use 'count' or 'ratio'")
     missing = [c for c in (geo, value, *(by or [])) if c not in df.columns]
     if missing:
         raise ParameterError(
@@ -934,9 +897,7 @@ def _prepare(
     try:
         work[value] = work[value].astype("float64")
     except (TypeError, ValueError) as exc:
-        raise ParameterError(
-            f"column {value!r} is not numeric: {exc}", where="parameter value"
-        ) from exc
+        raise ParameterError(f"column {value!r} is not numeric: {exc}", where="parameter value") from exc
     work[geo] = work[geo].astype(str)
     dup = work.duplicated([*by, geo], keep=False)
     if dup.any():
@@ -961,9 +922,7 @@ def _pieces(
     country = fmt_ok & (codes.str.len() == 2)
     regional = fmt_ok & ~country
     lookup = work.loc[regional & (fv != to_version), [_ROW, geo, _FV]]
-    matched = lookup.merge(
-        cw, left_on=[_FV, geo], right_on=["from_version", "from_code"], how="inner", sort=False
-    )
+    matched = lookup.merge(cw, left_on=[_FV, geo], right_on=["from_version", "from_code"], how="inner", sort=False)
     via_cw = pd.DataFrame(
         {
             _ROW: matched[_ROW].to_numpy(),
@@ -1051,9 +1010,7 @@ def _convert_core(
     # attach the key columns of the source rows
     cols = [*by, value] + ([flag] if flag else [])
     src = work.set_index(_ROW)[cols]
-    pieces = pd.concat(
-        [pieces.reset_index(drop=True), src.loc[pieces[_ROW]].reset_index(drop=True)], axis=1
-    )
+    pieces = pd.concat([pieces.reset_index(drop=True), src.loc[pieces[_ROW]].reset_index(drop=True)], axis=1)
     group_keys = [*by, _TO]
     pieces["__g"] = pieces.groupby(group_keys, dropna=False, sort=False).ngroup()
     duplicates = 0
@@ -1086,17 +1043,11 @@ def _convert_core(
         how="left",
         sort=False,
     ).drop(columns=["from_version", "to_code"])
-    pieces["__exp"] = (
-        pieces["__exp"].where(pieces[_SRCVER] != to_version, 1).fillna(1).astype("int64")
-    )
+    pieces["__exp"] = pieces["__exp"].where(pieces[_SRCVER] != to_version, 1).fillna(1).astype("int64")
     size = pieces.groupby("__g")[_ROW].transform("size")
     incomplete = size < pieces["__exp"]
     if incomplete.any():
-        fails.append(
-            _fail_groups(
-                pieces, incomplete, "incomplete: another source region of this target has no row"
-            )
-        )
+        fails.append(_fail_groups(pieces, incomplete, "incomplete: another source region of this target has no row"))
         pieces = pieces.loc[~incomplete]
         size = size[~incomplete]
     # aggregate
@@ -1120,17 +1071,11 @@ def _convert_core(
         multi = pieces[size.to_numpy() > 1] if len(pieces) else pieces
         if len(multi):
             letters = multi[flag].fillna("").astype(str).str.findall(r"\S").explode().dropna()
-            letters = pd.DataFrame(
-                {"__g": multi.loc[letters.index, "__g"].to_numpy(), "c": letters.to_numpy()}
-            )
-            union = (
-                letters.drop_duplicates().sort_values(["__g", "c"]).groupby("__g")["c"].agg("".join)
-            )
+            letters = pd.DataFrame({"__g": multi.loc[letters.index, "__g"].to_numpy(), "c": letters.to_numpy()})
+            union = letters.drop_duplicates().sort_values(["__g", "c"]).groupby("__g")["c"].agg("".join)
             empty = np.nan if work[flag].isna().any() else ""
             multi_g = pd.Index(multi["__g"].unique())
-            out.loc[multi_g, flag] = (
-                union.reindex(multi_g).fillna(empty).to_numpy() if len(union) else empty
-            )
+            out.loc[multi_g, flag] = union.reindex(multi_g).fillna(empty).to_numpy() if len(union) else empty
     out = out.sort_values([_ROW, _TO], kind="stable")
     out[geo] = out[_TO].astype(str)
     failed_all = pd.concat(fails, ignore_index=True).drop_duplicates()
@@ -1147,11 +1092,7 @@ def _finish(
     result = out[out_cols].reset_index(drop=True)
     failed = failed.sort_values([_ROW, "target_geo"], kind="stable")
     cols = [c for c in df.columns if c in work.columns]
-    nc = (
-        work.set_index(_ROW)
-        .loc[failed[_ROW], [c for c in cols if c != _ROW]]
-        .reset_index(drop=True)
-    )
+    nc = work.set_index(_ROW).loc[failed[_ROW], [c for c in cols if c != _ROW]].reset_index(drop=True)
     nc["reason"] = failed["reason"].astype(str).to_numpy()
     nc["target_geo"] = failed["target_geo"].astype(str).to_numpy()
     result.attrs = {"not_converted": NotConvertedFrame(nc)}
@@ -1306,13 +1247,7 @@ def harmonise_mixed_versions(
     work, by, flag, out_cols = _prepare(df, geo, value, by, kind)
     cw, valid, regions = _conversion_tables(to_version, crosswalk, regions, need_regions=True)
     table = regions if regions is not None else _default_regions()
-    newest = (
-        table["versions"]
-        .fillna("")
-        .astype(str)
-        .str.split()
-        .map(lambda v: max(map(int, v)) if v else to_version)
-    )
+    newest = table["versions"].fillna("").astype(str).str.split().map(lambda v: max(map(int, v)) if v else to_version)
     newest = pd.Series(newest.to_numpy(), index=table["code"].astype(str).to_numpy())
     code = work[geo]
     fv = code.map(newest).fillna(to_version).astype("int64")
@@ -1445,11 +1380,7 @@ def statistical_territory(
     label = index.label(code)
     word = _LEVEL_WORD[own]
     if code in avail and own in (0, level):
-        note = (
-            ""
-            if own == level
-            else f"{label} is {word}; its statistics are published for it directly."
-        )
+        note = "" if own == level else f"{label} is {word}; its statistics are published for it directly."
         return Territory(code, name, own, (code,), "as is", note)
     if own == level:
         raise RegionError(
@@ -1470,9 +1401,7 @@ def statistical_territory(
         have_text = listed([index.label(c) for c in have])
         if not lacking:
             if len(have) == 1:
-                note = (
-                    f"{label} is {word}; its statistics are those of its only NUTS {level} region "
-                )
+                note = f"{label} is {word}; its statistics are those of its only NUTS {level} region "
                 note += f"{have_text}."
             else:
                 note = f"{label} is {word}; its statistics are the sum of its {len(have)} "

@@ -252,9 +252,7 @@ def record_table(name: str, frame: Any, *, title: str | None = None) -> None:
     import pandas as pd
 
     if not isinstance(name, str) or not _TABLE_NAME.match(name):
-        raise ValueError(
-            f"table name {name!r} must be 1-64 letters, digits, '_' or '-' (it becomes a file name)"
-        )
+        raise ValueError(f"table name {name!r} must be 1-64 letters, digits, '_' or '-' (it becomes a file name)")
     df = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
     if any(n is not None for n in df.index.names):
         df = df.reset_index()
@@ -333,11 +331,7 @@ def _ast_parameters(source: str) -> dict[str, dict[str, Any]]:
     for stmt in tree.body:
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             name, type_name, value = stmt.target.id, ast.unparse(stmt.annotation), stmt.value
-        elif (
-            isinstance(stmt, ast.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], ast.Name)
-        ):
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name, type_name, value = stmt.targets[0].id, "any", stmt.value
         else:
             continue
@@ -396,9 +390,7 @@ def _notebook_parameters_cached(path: str, mtime_ns: int) -> dict[str, dict[str,
             "help": str(p.get("help") or "").strip(),
         }
     nb = nbformat.read(path, as_version=4)
-    cell = next(
-        (c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None
-    )
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
     if cell is None:
         return found
     parsed = _ast_parameters(cell.source)
@@ -584,9 +576,7 @@ def validate_parameters(
     for name, value in params.items():
         if name not in declared:
             if not declared:
-                problems.append(
-                    f"unknown parameter {name!r}: the notebook has no cell tagged 'parameters'"
-                )
+                problems.append(f"unknown parameter {name!r}: the notebook has no cell tagged 'parameters'")
                 continue
             close = difflib.get_close_matches(str(name), list(declared), n=1, cutoff=0.6)
             hint = f" -- did you mean {close[0]!r}?" if close else ""
@@ -664,11 +654,7 @@ def _fmt_path(path: str | Path) -> str:
 
 
 def _without_error_cells(executed: Any) -> list[Any]:
-    return [
-        c
-        for c in executed.cells
-        if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])
-    ]
+    return [c for c in executed.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
 
 
 def _source_cell_index(executed: Any, index: int) -> int:
@@ -679,9 +665,7 @@ def _source_cell_index(executed: Any, index: int) -> int:
     source notebook.
     """
     cells = _without_error_cells(executed)
-    injected = sum(
-        1 for c in cells[:index] if "injected-parameters" in c.get("metadata", {}).get("tags", [])
-    )
+    injected = sum(1 for c in cells[:index] if "injected-parameters" in c.get("metadata", {}).get("tags", []))
     return index - injected
 
 
@@ -1109,9 +1093,7 @@ def _strip_records(nb: Any) -> Any:
             continue
         if cell.get("cell_type") == "code":
             cell.outputs = [
-                o
-                for o in cell.get("outputs", [])
-                if not {RECORD_MIMETYPE, TABLE_MIMETYPE} & set(o.get("data") or {})
+                o for o in cell.get("outputs", []) if not {RECORD_MIMETYPE, TABLE_MIMETYPE} & set(o.get("data") or {})
             ]
             if not cell.outputs:  # nothing to show (inputs are excluded anyway)
                 continue
@@ -1170,11 +1152,7 @@ def _header_context(nb: Any, header: Mapping[str, Any], records: Mapping[str, An
             seen.add(key)
             sources.append(s)
     snapshot = header.get("snapshot") or header.get("data_snapshot") or records.get("snapshot")
-    built = (
-        header.get("built")
-        or header.get("date")
-        or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    )
+    built = header.get("built") or header.get("date") or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     level = header.get("level")
     return {
         "level": level,
@@ -1763,8 +1741,7 @@ def render_report(
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "version": clusterix_lib.__version__,
         "built": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "outputs": {k: paths[k].name for k in ("ipynb", "html")}
-        | ({"xlsx": paths["xlsx"].name} if tables else {}),
+        "outputs": {k: paths[k].name for k in ("ipynb", "html")} | ({"xlsx": paths["xlsx"].name} if tables else {}),
     }
     write_text(paths["json"], json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")
     paths["failed"].unlink(missing_ok=True)

@@ -347,8 +347,7 @@ def diversification_options(
     panel = _year_panel(employment, territory, year, panel)
     code = panel_code(territory)
     withheld = sorted(panel.loc[(panel["geo"] == code) & panel["value"].isna(), "nace_r2"])
-    q = _quiet(quadrant.smart_specialisation_quadrant, panel, code, missing="zero",
-               result=_complexity(panel))
+    q = _quiet(quadrant.smart_specialisation_quadrant, panel, code, missing="zero", result=_complexity(panel))
     attrs = dict(q.attrs)
     q = q[~q["sector"].isin(withheld)].rename(columns={"sector": "nace_r2"})
     q = q.assign(label=q["nace_r2"].map(nace_labels()).fillna(""))

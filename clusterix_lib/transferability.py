@@ -721,8 +721,17 @@ def trip_evidence(
 
 
 #: One record of a transfer's way through the pipeline, from the register or from trip evidence.
-_PIPELINE_ROW = ("gp_id", "target_region", "stage", "date", "evidence", "action", "illustrative", "confidentiality",
-                 "source")
+_PIPELINE_ROW = (
+    "gp_id",
+    "target_region",
+    "stage",
+    "date",
+    "evidence",
+    "action",
+    "illustrative",
+    "confidentiality",
+    "source",
+)
 
 
 def transfer_pipeline(transfers: pd.DataFrame, evidence: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -240,7 +240,5 @@ def test_run_batch_no_jobs():
 
 
 def test_worker_entry_point_usage():
-    proc = subprocess.run(
-        [sys.executable, "-m", "clusterix_lib.batch"], capture_output=True, text=True, timeout=60
-    )
+    proc = subprocess.run([sys.executable, "-m", "clusterix_lib.batch"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "usage" in proc.stderr

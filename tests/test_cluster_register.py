@@ -9,8 +9,10 @@ import pytest
 from clusterix_lib import cluster_register as cr
 from clusterix_lib.errors import DataFileError, ParameterError
 
-HEADER = ("cluster_id,name,region,nace_codes,members_sme,members_large,members_research,members_public,"
-          "members_other,label,illustrative,source\n")
+HEADER = (
+    "cluster_id,name,region,nace_codes,members_sme,members_large,members_research,members_public,"
+    "members_other,label,illustrative,source\n"
+)
 
 
 def test_committed_register_loads():
@@ -40,12 +42,14 @@ def test_bad_rows(tmp_path, row, column, value):
 
 
 def _register():
-    return pd.DataFrame({
-        "cluster_id": ["plast", "auto", "food", "plast2"],
-        "name": ["Plastics", "Automotive", "Food", "Plastics too"],
-        "region": ["AT12", "AT12", "HU22", "HU22"],
-        "divisions": [["C22"], ["C29"], ["C10"], ["C22"]],
-    })
+    return pd.DataFrame(
+        {
+            "cluster_id": ["plast", "auto", "food", "plast2"],
+            "name": ["Plastics", "Automotive", "Food", "Plastics too"],
+            "region": ["AT12", "AT12", "HU22", "HU22"],
+            "divisions": [["C22"], ["C29"], ["C10"], ["C22"]],
+        }
+    )
 
 
 SECTORS = ["C10", "C22", "C29"]

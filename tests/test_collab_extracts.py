@@ -18,9 +18,11 @@ DATA = paths.REPO_ROOT / "data"
 OURS = [*H2020_FILES.values(), *INTERREG_FILES.values(), ce.ISSUES_FILE]
 
 RAW_H2020 = (
-    "rcn,role,pic,type,contribution,country,start_date,end_date,max_contribution,total_cost,"
-    "start_year,end_year,duration,group,nunique\n"
-) + """1,coordinator,10,PRC,100,AT,2016-01-01,2018-12-31,900,1000,2016,2018,36,eu15,3
+    (
+        "rcn,role,pic,type,contribution,country,start_date,end_date,max_contribution,total_cost,"
+        "start_year,end_year,duration,group,nunique\n"
+    )
+    + """1,coordinator,10,PRC,100,AT,2016-01-01,2018-12-31,900,1000,2016,2018,36,eu15,3
 1,participant,11,HES,NA,NA,2016-01-01,2018-12-31,900,1000,2016,2018,36,tc,3
 1,participant,11,HES,50,NA,2016-01-01,2018-12-31,900,1000,2016,2018,36,tc,3
 1,participant,12,XYZ,-5,,2016-01-01,2018-12-31,900,1000,2016,2018,36,eu13,3
@@ -28,6 +30,7 @@ RAW_H2020 = (
 2,chief,13,REC,20,DE,2017-13-01,2016-12-31,80,80,2017,2016,12,eu15,1
 3,participant,13,PUB,1,DE,NA,NA,5,5,NA,NA,NA,eu15,1
 """
+)
 
 
 def _issues(frame: pd.DataFrame) -> dict[str, int]:

@@ -23,14 +23,20 @@ SECTORS = ["up", "down", "x", "y", "z"]  # "up"/"down": two halves of one value 
 
 # Europe: the two halves of the chain are co-located in R1-R4; x, y, z scattered.
 EUROPE = {
-    "R1": [10, 10, 1, 1, 1], "R2": [10, 10, 1, 1, 1], "R3": [10, 10, 1, 1, 1], "R4": [9, 11, 1, 1, 1],
-    "R5": [1, 1, 10, 1, 1], "R6": [1, 1, 1, 10, 1], "R7": [1, 1, 1, 1, 10], "R8": [1, 1, 10, 10, 1],
+    "R1": [10, 10, 1, 1, 1],
+    "R2": [10, 10, 1, 1, 1],
+    "R3": [10, 10, 1, 1, 1],
+    "R4": [9, 11, 1, 1, 1],
+    "R5": [1, 1, 10, 1, 1],
+    "R6": [1, 1, 1, 10, 1],
+    "R7": [1, 1, 1, 1, 10],
+    "R8": [1, 1, 10, 10, 1],
     # candidate partners
-    "A": [20, 1, 1, 1, 1],      # strong upstream only
-    "B": [1, 20, 1, 1, 1],      # strong downstream only: A's value-chain partner
-    "C": [1, 1, 1, 1, 20],      # strong in z, unrelated to "up"
-    "D": [20, 1, 1, 1, 1],      # the same profile as A
-    "E": [1, 1, 20, 1, 1],      # strong in x
+    "A": [20, 1, 1, 1, 1],  # strong upstream only
+    "B": [1, 20, 1, 1, 1],  # strong downstream only: A's value-chain partner
+    "C": [1, 1, 1, 1, 20],  # strong in z, unrelated to "up"
+    "D": [20, 1, 1, 1, 1],  # the same profile as A
+    "E": [1, 1, 20, 1, 1],  # strong in x
 }
 
 
@@ -176,12 +182,14 @@ def test_rank_interval_axis_label_fits_in_the_figure():
 
 
 def test_map_values_take_the_best_covered_year_and_say_it():
-    df = pd.DataFrame({
-        "indicator": ["gerd"] * 6 + ["other"],
-        "geo": ["AT12", "AT13", "AT12", "AT12", "AT13", "AT", "AT12"],
-        "year": [2011, 2011, 2012, 2013, 2013, 2013, 2020],
-        "value": [1.0, 2.0, 3.0, 4.0, np.nan, 9.0, 1.0],
-    })
+    df = pd.DataFrame(
+        {
+            "indicator": ["gerd"] * 6 + ["other"],
+            "geo": ["AT12", "AT13", "AT12", "AT12", "AT13", "AT", "AT12"],
+            "year": [2011, 2011, 2012, 2013, 2013, 2013, 2020],
+            "value": [1.0, 2.0, 3.0, 4.0, np.nan, 9.0, 1.0],
+        }
+    )
     year, values = cm.map_values(df, "gerd")
     assert year == 2011  # two regions with a value; 2013 has one (NaN and the country do not count)
     assert values.to_dict() == {"AT12": 1.0, "AT13": 2.0}
@@ -210,8 +218,9 @@ def test_a_pair_is_called_related_only_when_closer_than_the_typical_pair():
 
 
 def test_score_ties_are_runs_of_small_gaps():
-    r = pd.DataFrame({"region_b": list("ABCDEF"), "rank": [1, 2, 3, 4, 5, 6],
-                      "score": [60.0, 50.0, 48.5, 47.0, 40.0, 39.99]})
+    r = pd.DataFrame(
+        {"region_b": list("ABCDEF"), "rank": [1, 2, 3, 4, 5, 6], "score": [60.0, 50.0, 48.5, 47.0, 40.0, 39.99]}
+    )
     # 50 -> 48.5 -> 47 are steps of 1.5 (< 2); 47 -> 40 is not; 40 -> 39.99 is
     assert [t["region_b"].tolist() for t in cm.score_ties(r)] == [["B", "C", "D"], ["E", "F"]]
     assert [t["region_b"].tolist() for t in cm.score_ties(r, within=1.0)] == [["E", "F"]]

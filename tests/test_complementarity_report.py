@@ -59,10 +59,14 @@ def test_cluster_pairings_equal_the_library(built, library):
     employment, partners, _ = library
     rec = read_records(built["AT12"].ipynb)
     s = cm.europe_strengths(employment, 2014, [*partners, "AT12"])
-    pairs = cluster_register.cluster_pairs(cluster_register.load_clusters(), cm.sector_proximity(s), s.sectors,
-                                           region="AT12")
-    expected = [[r.cluster_a, r.cluster_b] for scope in ("within region", "across regions")
-                for r in pairs[pairs["scope"] == scope].head(5).itertuples()]
+    pairs = cluster_register.cluster_pairs(
+        cluster_register.load_clusters(), cm.sector_proximity(s), s.sectors, region="AT12"
+    )
+    expected = [
+        [r.cluster_a, r.cluster_b]
+        for scope in ("within region", "across regions")
+        for r in pairs[pairs["scope"] == scope].head(5).itertuples()
+    ]
     assert rec["cluster_pairs_top"] == expected
     # a region without clusters says so instead of showing an empty table
     de = read_records(built["DE21"].ipynb)

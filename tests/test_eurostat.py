@@ -376,9 +376,7 @@ def test_read_eurostat_dispatches_on_content(tmp_path):
 
 DIM_NAMES = ["unit", "nace_r2", "indic_sb", "age", "sex", "geo"]
 CODES = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", min_size=1, max_size=6)
-PERIODS = st.from_regex(
-    r"\A(19|20)[0-9]{2}(Q[1-4]|M(0[1-9]|1[0-2])|-Q[1-4]|-(0[1-9]|1[0-2]))?\Z", fullmatch=True
-)
+PERIODS = st.from_regex(r"\A(19|20)[0-9]{2}(Q[1-4]|M(0[1-9]|1[0-2])|-Q[1-4]|-(0[1-9]|1[0-2]))?\Z", fullmatch=True)
 CELLS = st.tuples(
     st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
     st.text(alphabet=FLAG_LETTERS, max_size=3),
@@ -422,9 +420,7 @@ def write_sdmx(dims, keys, periods, cells) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(
-    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tidy_frames())
 def test_round_trip_tidy_to_tsv_and_sdmx_csv(case):
     dims, keys, periods, cells, expected = case

@@ -31,8 +31,14 @@ def rebuilt(tmp_path_factory, shared_dir):
 def test_rebuild_from_shared_equals_committed(rebuilt):
     out, written = rebuilt
     assert set(written) >= {
-        extracts.EMPLOYMENT_FILE, extracts.INDICATORS_FILE, extracts.REGIONS_FILE, extracts.CROSSWALK_FILE,
-        extracts.NACE_FILE, extracts.GEOMETRY_FILE, extracts.SOURCES_FILE, extracts.NOT_CARRIED_FILE,
+        extracts.EMPLOYMENT_FILE,
+        extracts.INDICATORS_FILE,
+        extracts.REGIONS_FILE,
+        extracts.CROSSWALK_FILE,
+        extracts.NACE_FILE,
+        extracts.GEOMETRY_FILE,
+        extracts.SOURCES_FILE,
+        extracts.NOT_CARRIED_FILE,
     }
     differ = [name for name in written if _content(out / name) != _content(DATA / name)]
     assert not differ, f"rebuilt extracts differ from the committed ones: {differ}; run `make data` and commit"
@@ -109,8 +115,9 @@ def test_innovation_from_api_filters_each_dataset_once():
             "hrst_st_rcat": {"category": ["HRST"], "unit": ["PC_ACT"]},
             "pat_ep_rtot": {"unit": ["P_MHAB", "NR"]},
         }[code]
-        idx = pd.MultiIndex.from_product([*dims.values(), ["AT12", "EU27_2020"], ["2019", "2019Q1"]],
-                                         names=[*dims, "geo", "time"])
+        idx = pd.MultiIndex.from_product(
+            [*dims.values(), ["AT12", "EU27_2020"], ["2019", "2019Q1"]], names=[*dims, "geo", "time"]
+        )
         df = idx.to_frame(index=False)
         df["value"] = np.arange(len(df), dtype=float)
         df["flag"] = ""
@@ -163,4 +170,3 @@ def test_sbs_through_the_api_path(tmp_path, monkeypatch, shared_dir):
     emp = extracts.build_employment(sbs, nuts.load_crosswalk(), nuts.load_regions())
     committed = datasets.employment()
     pd.testing.assert_frame_equal(emp.reset_index(drop=True), committed.reset_index(drop=True), check_dtype=False)
-

@@ -126,6 +126,7 @@ def test_changed_parameters_notebook_data_or_library_rebuild(built, tmp_path, mo
     jobs[1].params = {"region": "CZ03"}  # and other parameters for one report
     assert [o.skipped for o in _build(built, jobs)] == [True, False]
     nb.write_text(nb.read_text(encoding="utf-8").replace("Trivial report", "Trivial report, v2"), encoding="utf-8")
+
     def run_local(todo, *args):
         raise _Ran([job.title for _, job, _ in todo])
 

@@ -130,17 +130,13 @@ def test_regions_table_is_deterministic():
     codes = _raw_codes(FIXTURES, "nuts_codes_all_versions.csv")
     names = _raw_names(FIXTURES, "nuts2021_codes_names.csv")
     a = nuts.build_regions_table(codes, names)
-    b = nuts.build_regions_table(
-        codes.sample(frac=1, random_state=1), names.sample(frac=1, random_state=2)
-    )
+    b = nuts.build_regions_table(codes.sample(frac=1, random_state=1), names.sample(frac=1, random_state=2))
     assert a.to_csv(index=False) == b.to_csv(index=False)
 
 
 def test_regions_table_rejects_malformed_code():
     codes = pd.DataFrame({"code": ["AT12", "A 12"], "version": [2021, 2021]})
-    names = pd.DataFrame(
-        {"NUTS_ID": ["AT"], "NAME_LATN": ["Österreich"], "NUTS_NAME": ["Österreich"]}
-    )
+    names = pd.DataFrame({"NUTS_ID": ["AT"], "NAME_LATN": ["Österreich"], "NUTS_NAME": ["Österreich"]})
     with pytest.raises(DataFileError, match="malformed"):
         nuts.build_regions_table(codes, names)
 
@@ -167,11 +163,7 @@ def test_crosswalk_keeps_only_other_versions_towards_2021(crosswalk):
 
 
 def _piece(cw, from_version, from_code, to_code):
-    row = cw[
-        (cw["from_version"] == from_version)
-        & (cw["from_code"] == from_code)
-        & (cw["to_code"] == to_code)
-    ]
+    row = cw[(cw["from_version"] == from_version) & (cw["from_code"] == from_code) & (cw["to_code"] == to_code)]
     assert len(row) == 1, (from_version, from_code, to_code)
     return row.iloc[0]
 
@@ -298,9 +290,7 @@ def test_load_file_without_columns(tmp_path):
 # ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("code", "level"), [("AT", 0), ("BE2", 1), ("AT12", 2), ("SE224", 3), (" fr71 ", 2)]
-)
+@pytest.mark.parametrize(("code", "level"), [("AT", 0), ("BE2", 1), ("AT12", 2), ("SE224", 3), (" fr71 ", 2)])
 def test_nuts_level(code, level):
     assert nuts.nuts_level(code) == level
 
@@ -347,9 +337,7 @@ def test_validate_region_normalises(regions, crosswalk):
 def test_validate_region_malformed(regions):
     with pytest.raises(RegionError) as info:
         nuts.validate_region("A12", regions=regions)
-    assert info.value.what == (
-        "'A12' is not a NUTS code: two letters then up to three characters, e.g. AT12"
-    )
+    assert info.value.what == ("'A12' is not a NUTS code: two letters then up to three characters, e.g. AT12")
 
 
 def test_validate_region_aggregate_and_name_hints(regions):
@@ -366,8 +354,7 @@ def test_validate_region_old_code_says_what_it_became(regions, crosswalk):
         nuts.validate_region("FR71", regions=regions, crosswalk=crosswalk)
     assert info.value.what == "FR71 is not a NUTS 2021 code"
     assert info.value.hint.startswith(
-        "FR71 is a NUTS 2013 code (also NUTS 2006, 2010); in NUTS 2021 it is Rhône-Alpes (FRK2): "
-        "use FRK2"
+        "FR71 is a NUTS 2013 code (also NUTS 2006, 2010); in NUTS 2021 it is Rhône-Alpes (FRK2): use FRK2"
     )
 
 
@@ -473,9 +460,7 @@ def test_convert_row_order_follows_sources(counts_2014, crosswalk):
 
 
 def test_convert_nan_source_makes_target_nan(crosswalk):
-    df = pd.DataFrame(
-        {"geo": ["HU10", "NO01", "NO03", "FR71"], "year": 2015, "value": [np.nan, np.nan, 3.0, 1.0]}
-    )
+    df = pd.DataFrame({"geo": ["HU10", "NO01", "NO03", "FR71"], "year": 2015, "value": [np.nan, np.nan, 3.0, 1.0]})
     got = convert(df, crosswalk).set_index("geo")["value"]
     assert math.isnan(got["HU11"]) and math.isnan(got["HU12"])
     assert math.isnan(got["NO08"])  # never 3, the lower total
@@ -558,9 +543,7 @@ def test_convert_country_codes_pass(crosswalk, regions):
 
 
 def test_convert_unknown_codes_reported(crosswalk, regions):
-    df = pd.DataFrame(
-        {"geo": ["EU27_2020", "FRZZ", "DEXX", "XX12", "A12", "LI00", "FR71"], "value": [1.0] * 7}
-    )
+    df = pd.DataFrame({"geo": ["EU27_2020", "FRZZ", "DEXX", "XX12", "A12", "LI00", "FR71"], "value": [1.0] * 7})
     out = convert(df, crosswalk)  # valid 2021 codes = the crosswalk's targets
     reasons = out.attrs["not_converted"].set_index("geo")["reason"]
     assert reasons["EU27_2020"] == "aggregate of countries (not a NUTS region)"
@@ -646,9 +629,7 @@ def test_convert_default_tables(data_dir, counts_2014):
 
 def test_converted_frames_can_be_concatenated_and_merged(counts_2014, crosswalk):
     a = convert(counts_2014.assign(geo=counts_2014["geo"].replace("AT", "EU27_2020")), crosswalk)
-    b = convert(
-        counts_2014.assign(year=2015, geo=counts_2014["geo"].replace("AT", "XX")), crosswalk
-    )
+    b = convert(counts_2014.assign(year=2015, geo=counts_2014["geo"].replace("AT", "XX")), crosswalk)
     assert len(a.attrs["not_converted"]) == 1 and len(b.attrs["not_converted"]) == 1
     both = pd.concat([a, b], ignore_index=True)  # plain DataFrames in attrs would raise here
     assert len(both) == len(a) + len(b)
@@ -658,19 +639,11 @@ def test_converted_frames_can_be_concatenated_and_merged(counts_2014, crosswalk)
     assert isinstance(nc, nuts.NotConvertedFrame)
     assert (nc == nc.copy()) is True
     assert type(nc[["geo"]]) is pd.DataFrame
-    assert nc.groupby("reason").size().to_dict() == {
-        "aggregate of countries (not a NUTS region)": 1
-    }
+    assert nc.groupby("reason").size().to_dict() == {"aggregate of countries (not a NUTS region)": 1}
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    values=st.lists(
-        st.floats(min_value=0, max_value=1e9, allow_nan=False), min_size=10, max_size=10
-    )
-)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.floats(min_value=0, max_value=1e9, allow_nan=False), min_size=10, max_size=10))
 def test_property_fixture_conversion_preserves_totals(crosswalk, values):
     sources = ["AT11", "AT12", "EL30", "FR71", "FR72", "HU10", "ITH3", "ITH4", "NO01", "NO03"]
     df = pd.DataFrame({"geo": sources, "value": values})
@@ -692,11 +665,7 @@ def _random_crosswalk(draw):
     raw = pd.DataFrame(rows, columns=["from_code", "to_code", "pop21"]).assign(
         from_version=2013, to_version=2021, level=2.0, areaKm=1.0
     )
-    values = draw(
-        st.lists(
-            st.floats(min_value=0, max_value=1e9, allow_nan=False), min_size=n_src, max_size=n_src
-        )
-    )
+    values = draw(st.lists(st.floats(min_value=0, max_value=1e9, allow_nan=False), min_size=n_src, max_size=n_src))
     return raw, values
 
 
@@ -873,9 +842,7 @@ def test_real_regions_table(real_regions):
 @pytest.mark.parametrize("from_version", [2006, 2010, 2013])
 @pytest.mark.parametrize(("old", "new"), [("FR71", "FRK2"), ("FR72", "FRK1")])
 def test_real_french_codes_recoded(real_crosswalk, from_version, old, new):
-    rows = real_crosswalk[
-        (real_crosswalk["from_version"] == from_version) & (real_crosswalk["from_code"] == old)
-    ]
+    rows = real_crosswalk[(real_crosswalk["from_version"] == from_version) & (real_crosswalk["from_code"] == old)]
     assert len(rows) == 1
     assert rows["to_code"].iloc[0] == new
     assert abs(rows["share"].iloc[0] - 1) < 1e-9
@@ -886,18 +853,16 @@ def test_real_french_codes_recoded(real_crosswalk, from_version, old, new):
 @pytest.mark.shared
 @pytest.mark.parametrize("from_version", [2006, 2010, 2013, 2016, 2024])
 def test_real_at12_identical(real_crosswalk, from_version):
-    rows = real_crosswalk[
-        (real_crosswalk["from_version"] == from_version) & (real_crosswalk["from_code"] == "AT12")
-    ]
+    rows = real_crosswalk[(real_crosswalk["from_version"] == from_version) & (real_crosswalk["from_code"] == "AT12")]
     assert rows[["to_code", "share", "kind"]].values.tolist() == [["AT12", 1.0, "identical"]]
 
 
 @shared
 @pytest.mark.shared
 def test_real_hu10_split(real_crosswalk):
-    rows = real_crosswalk[
-        (real_crosswalk["from_version"] == 2013) & (real_crosswalk["from_code"] == "HU10")
-    ].set_index("to_code")
+    rows = real_crosswalk[(real_crosswalk["from_version"] == 2013) & (real_crosswalk["from_code"] == "HU10")].set_index(
+        "to_code"
+    )
     assert sorted(rows.index) == ["HU11", "HU12"]
     assert set(rows["kind"]) == {"split"}
     # JRC pop21: 1,682,078 / (1,682,078 + 1,332,109)
@@ -916,8 +881,7 @@ def test_real_crosswalk_slivers_and_consistency(real_crosswalk, real_raw_crosswa
     versions = real_regions.set_index("code")["versions"].str.split()
     assert real_crosswalk["to_code"].map(lambda c: "2021" in versions[c]).all()
     from_ok = [
-        str(v) in versions[c]
-        for v, c in zip(real_crosswalk["from_version"], real_crosswalk["from_code"], strict=True)
+        str(v) in versions[c] for v, c in zip(real_crosswalk["from_version"], real_crosswalk["from_code"], strict=True)
     ]
     assert all(from_ok)
     # the Sappada move (ITH3 -> ITH4, 0.03 % of Veneto, 0.11 % of Friuli) is kept
@@ -938,9 +902,7 @@ def test_real_validate_region_messages(real_regions, real_crosswalk):
     assert "in NUTS 2021 it is Rhône-Alpes (FRK2)" in info.value.hint
     with pytest.raises(RegionError) as info:
         nuts.validate_region("A12", regions=real_regions)
-    assert "'A12' is not a NUTS code: two letters then up to three characters, e.g. AT12" in str(
-        info.value
-    )
+    assert "'A12' is not a NUTS code: two letters then up to three characters, e.g. AT12" in str(info.value)
     assert nuts.validate_region("se224", regions=real_regions) == "SE224"
     assert nuts.validate_region("FR71", version=2013, regions=real_regions) == "FR71"
 
@@ -966,9 +928,7 @@ def test_real_statistical_territories(real_regions):
 @pytest.mark.shared
 def test_real_patents_conversion(real_crosswalk, real_regions):
     """EPO patents (NUTS 2010) of 2012, PROVENANCE.md file 10: partner values carried over."""
-    pat = pd.read_csv(SHARED / "pat_ep_rtot_nuts_1977_2012.csv.gz").rename(
-        columns={"values": "value"}
-    )
+    pat = pd.read_csv(SHARED / "pat_ep_rtot_nuts_1977_2012.csv.gz").rename(columns={"values": "value"})
     pat = pat[(pat["time"] == 2012) & pat["unit"].isin(["NR", "P_MHAB"])]
     nr = nuts.convert_nuts_version(
         pat[pat["unit"] == "NR"],

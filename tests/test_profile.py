@@ -33,10 +33,15 @@ def test_partner_territories(employment):
 
 
 def test_territory_sum_is_unknown_when_a_part_is_withheld():
-    data = pd.DataFrame({
-        "geo": ["X1", "X2", "X1", "X2"], "year": [2014] * 4, "nace_r2": ["C10", "C10", "C11", "C11"],
-        "value": [10.0, 5.0, 3.0, np.nan], "flag": ["", "p", "", "c"],
-    })
+    data = pd.DataFrame(
+        {
+            "geo": ["X1", "X2", "X1", "X2"],
+            "year": [2014] * 4,
+            "nace_r2": ["C10", "C10", "C11", "C11"],
+            "value": [10.0, 5.0, 3.0, np.nan],
+            "flag": ["", "p", "", "c"],
+        }
+    )
     t = nuts.Territory(code="X", name="X", level=1, stats_codes=("X1", "X2"), method="sum of NUTS 2 regions", note="")
     out = profile.territory_series(data, t, by=["year", "nace_r2"]).set_index("nace_r2")
     assert out.loc["C10", "value"] == 15.0 and out.loc["C10", "flag"] == "p"
@@ -44,10 +49,15 @@ def test_territory_sum_is_unknown_when_a_part_is_withheld():
 
 
 def test_territory_sum_combines_flags_letter_by_letter():
-    data = pd.DataFrame({
-        "geo": ["X1", "X2", "X1", "X2"], "year": [2014] * 4, "nace_r2": ["C10", "C10", "C11", "C11"],
-        "value": [1.0, 2.0, 3.0, 4.0], "flag": pd.array(["dc", "bc", None, "e"], dtype="string"),
-    })
+    data = pd.DataFrame(
+        {
+            "geo": ["X1", "X2", "X1", "X2"],
+            "year": [2014] * 4,
+            "nace_r2": ["C10", "C10", "C11", "C11"],
+            "value": [1.0, 2.0, 3.0, 4.0],
+            "flag": pd.array(["dc", "bc", None, "e"], dtype="string"),
+        }
+    )
     t = nuts.Territory(code="X", name="X", level=1, stats_codes=("X1", "X2"), method="sum of NUTS 2 regions", note="")
     out = profile.territory_series(data, t, by=["year", "nace_r2"]).set_index("nace_r2")
     assert out["flag"].to_dict() == {"C10": "bcd", "C11": "e"}  # each letter once, sorted; a missing flag is none
@@ -63,8 +73,13 @@ def test_territory_sum_flags_on_real_data():
 
 
 def test_reference_totals_count_members():
-    data = pd.DataFrame({"geo": ["AT", "BE", "AT", "BE", "NO"], "nace_r2": ["C10", "C10", "C11", "C11", "C10"],
-                         "value": [1.0, 2.0, 4.0, np.nan, 100.0]})
+    data = pd.DataFrame(
+        {
+            "geo": ["AT", "BE", "AT", "BE", "NO"],
+            "nace_r2": ["C10", "C10", "C11", "C11", "C10"],
+            "value": [1.0, 2.0, 4.0, np.nan, 100.0],
+        }
+    )
     ref = profile.reference_totals(data, ["AT", "BE"], by=["nace_r2"]).set_index("nace_r2")
     assert ref.loc["C10", "value"] == 3.0 and ref.loc["C10", "n_members"] == 2  # NO is not a member
     assert ref.loc["C11", "value"] == 4.0 and ref.loc["C11", "n_members"] == 1

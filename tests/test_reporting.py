@@ -66,9 +66,7 @@ def _leftovers(folder: Path) -> list[Path]:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    result = render_report(
-        RECORDS_NB, out / "AT12" / "records", {"n": 7}, header=HEADER, timeout_cell=120
-    )
+    result = render_report(RECORDS_NB, out / "AT12" / "records", {"n": 7}, header=HEADER, timeout_cell=120)
     html_text = result.html.read_text(encoding="utf-8")
     return result, html_text, out
 
@@ -103,11 +101,7 @@ def test_read_records_later_overrides_and_ignores_other_outputs():
     nb.cells.append(
         nbformat.v4.new_code_cell(
             "",
-            outputs=[
-                nbformat.v4.new_output(
-                    "display_data", data={RECORD_MIMETYPE: {"name": "a", "value": [2]}}
-                )
-            ],
+            outputs=[nbformat.v4.new_output("display_data", data={RECORD_MIMETYPE: {"name": "a", "value": [2]}})],
         )
     )
     assert read_records(nb) == {"a": [2]}
@@ -399,18 +393,14 @@ def test_export_without_banner_and_without_warnings(rendered, tmp_path):
 
 
 def test_export_refuses_external_resources(tmp_path):
-    nb = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_markdown_cell("![logo](https://example.org/logo.png)")]
-    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("![logo](https://example.org/logo.png)")])
     with pytest.raises(ReportError, match="external resources"):
         export_html(nb, tmp_path / "x.html", header={"title": "x"})
     assert not (tmp_path / "x.html").exists()
 
 
 def test_export_illustrative_from_record(tmp_path):
-    out = nbformat.v4.new_output(
-        "display_data", data={RECORD_MIMETYPE: {"name": "illustrative", "value": True}}
-    )
+    out = nbformat.v4.new_output("display_data", data={RECORD_MIMETYPE: {"name": "illustrative", "value": True}})
     nb = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_markdown_cell("# Hello"),
@@ -464,8 +454,11 @@ def test_record_table_write_tables_and_downloads(tmp_path, monkeypatch):
         ]
     )
     tables = read_tables(nb)
-    assert tables["lq"] == {"title": "Location quotients", "columns": ["nace_r2", "lq", "n"],
-                            "data": [["C10", 1.25, 3], ["J62", None, 4]]}
+    assert tables["lq"] == {
+        "title": "Location quotients",
+        "columns": ["nace_r2", "lq", "n"],
+        "data": [["C10", 1.25, 3], ["J62", None, 4]],
+    }
     stem = tmp_path / "AT12" / "profile"
     written = write_tables(tables, stem)
     csv_text = (tmp_path / "AT12" / "profile.tables" / "lq.csv").read_text(encoding="utf-8")
@@ -487,7 +480,10 @@ def test_record_table_write_tables_and_downloads(tmp_path, monkeypatch):
     assert "Consortium: for the partners" in html_text and "cx-level-consortium" in html_text
     toc = html_text[html_text.index('<nav class="cx-toc"') : html_text.index("</nav>")]
     assert [m for m in ("#s-first-part", "#s-second-part", "#s-detail") if m in toc] == [
-        "#s-first-part", "#s-second-part", "#s-detail"]
+        "#s-first-part",
+        "#s-second-part",
+        "#s-detail",
+    ]
     assert 'id="s-first-part"' in html_text and "J62" not in html_text
     # a second write without tables removes the old files: no stale CSV
     write_tables({}, stem)
@@ -543,8 +539,9 @@ def test_fast_export_gives_nbconvert_page(tmp_path):
 
     nb = execute_notebook(NB_DIR / "figure_draws.ipynb", tmp_path / "out.ipynb", {})
     ours = _exporter(str(templates_dir()))
-    theirs = HTMLExporter(config=ours.config, template_name=ours.template_name,
-                          extra_template_basedirs=ours.extra_template_basedirs)
+    theirs = HTMLExporter(
+        config=ours.config, template_name=ours.template_name, extra_template_basedirs=ours.extra_template_basedirs
+    )
     fast, _ = ours.from_notebook_node(nb)
     slow, _ = theirs.from_notebook_node(nb)
     assert type(ours) is not HTMLExporter and _tags(fast) == _tags(slow)

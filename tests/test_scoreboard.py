@@ -280,10 +280,14 @@ def test_uncertainty_chart_axis_labels_fit(real):
 
 
 def test_score_at_range_edge_by_hand():
-    t = pd.DataFrame({"unit": ["A", "B", "C", "D", "E"],
-                      "relative": [60.0, 95.0, 121.0, 50.0, 70.0],
-                      "relative_low": [40.0, 90.0, 120.0, 50.0, np.nan],
-                      "relative_high": [61.0, 100.0, 140.0, 50.0, np.nan]})
+    t = pd.DataFrame(
+        {
+            "unit": ["A", "B", "C", "D", "E"],
+            "relative": [60.0, 95.0, 121.0, 50.0, 70.0],
+            "relative_low": [40.0, 90.0, 120.0, 50.0, np.nan],
+            "relative_high": [61.0, 100.0, 140.0, 50.0, np.nan],
+        }
+    )
     got = sc.score_at_range_edge(t)
     # A: (60-40)/21 = 0.952 -> top; B: 0.5 -> neither; C: 0.05 -> bottom; D: no width; E: no range
     assert got["unit"].tolist() == ["A", "C"] and got["edge"].tolist() == ["top", "bottom"]

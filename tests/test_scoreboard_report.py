@@ -65,9 +65,11 @@ def test_scoreboard_records_equal_the_library(built, board):
         assert got[u] == pytest.approx(want[u], rel=1e-12)
     assert 0.5 < rec["cronbach_alpha"] < 1
     # a published score at the edge of its range is said to be an upper (lower) estimate
-    edges = {u: "top" if (rec["mc_nominal_relative"][u] - lo) >= 0.9 * (hi - lo) else "bottom"
-             for u, (lo, hi) in got.items()
-             if not 0.1 * (hi - lo) < rec["mc_nominal_relative"][u] - lo < 0.9 * (hi - lo)}
+    edges = {
+        u: "top" if (rec["mc_nominal_relative"][u] - lo) >= 0.9 * (hi - lo) else "bottom"
+        for u, (lo, hi) in got.items()
+        if not 0.1 * (hi - lo) < rec["mc_nominal_relative"][u] - lo < 0.9 * (hi - lo)
+    }
     assert rec["score_at_edge"] == edges
     html = built["scoreboard"].html.read_text(encoding="utf-8")
     assert ("upper estimate" in html) == ("top" in edges.values())

@@ -50,8 +50,17 @@ def test_unreachable_scheduler_is_one_line_exit_2(capsys, tmp_path, monkeypatch)
 
     monkeypatch.setattr(dask_runner, "CONNECT_TIMEOUT", 2.0)
     code, _, err = run(
-        capsys, "reports", "--reports", "regional_profile", "--region", "AT12", "--out", str(tmp_path),
-        "--scheduler", "tcp://127.0.0.1:9", "--quiet",
+        capsys,
+        "reports",
+        "--reports",
+        "regional_profile",
+        "--region",
+        "AT12",
+        "--out",
+        str(tmp_path),
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        "--quiet",
     )
     assert code == 2 and err.count("\n") == 1
     assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'" in err and "What to do" in err
