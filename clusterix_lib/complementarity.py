@@ -50,6 +50,7 @@ European regions (or all pairs) costs a couple of matrix products.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -81,9 +82,20 @@ __all__ = [
     "score_components",
     "score_ties",
     "sector_proximity",
+    "SCOPES",
+    "scope_label",
+    "scope_sectors",
     "sensitivity",
     "strength_matrix",
 ]
+
+#: Sector scopes of a comparison: NACE Rev. 2 sections whose divisions are compared (None: all).
+SCOPES: dict[str, str | None] = {
+    "all": None,
+    "industry": "BCDE",
+    "manufacturing": "C",
+    "services": "GHIJLMN",
+}
 
 #: Default weights of the shared, complementary and declared components.
 DEFAULT_WEIGHTS: dict[str, float] = {"overlap": 0.3, "complementarity": 0.5, "declared": 0.2}
@@ -136,18 +148,66 @@ class Strengths:
 
     def with_threshold(self, threshold: float) -> Strengths:
         """The same figures with another RCA threshold."""
-        return Strengths(
-            self.geos,
-            self.sectors,
-            self.lq,
-            self.share,
-            self.reference,
-            self.year,
-            threshold,
-            self.min_share,
-            self.cap,
-            self.aliases,
+        return dataclasses.replace(self, threshold=threshold)
+
+    def only(self, sectors: Iterable[str]) -> Strengths:
+        """The same regions restricted to ``sectors`` (in this object's order).
+
+        Location quotients and shares keep their meaning (measured against the whole business
+        economy); only the sectors compared, related and ranked change. Unknown codes are ignored.
+        """
+        wanted = set(sectors)
+        keep = [j for j, s in enumerate(self.sectors) if s in wanted]
+        if not keep:
+            raise ParameterError(
+                "none of the sectors asked for is in the statistics",
+                where=", ".join(sorted(wanted)[:10]) or "no sector given",
+                hint=f"choose among {', '.join(self.sectors[:5])}...",
+            )
+        return dataclasses.replace(
+            self,
+            sectors=tuple(self.sectors[j] for j in keep),
+            lq=self.lq[:, keep],
+            share=self.share[:, keep],
         )
+
+
+def scope_sectors(sectors: Iterable[str], scope: str = "all") -> list[str]:
+    """The NACE divisions of ``sectors`` that belong to ``scope`` (a key of :data:`SCOPES`).
+
+    ``"industry"`` is NACE sections B-E (mining, manufacturing, energy, water), ``"manufacturing"``
+    section C, ``"services"`` the business services of G-N; ``"all"`` keeps every division.
+    Restricting the comparison keeps metropolitan services (air transport, media, head offices),
+    whose co-location in large cities makes them look related, out of an industrial comparison.
+
+    >>> scope_sectors(["B08", "C24", "C29", "H51", "J59"], "manufacturing")
+    ['C24', 'C29']
+    >>> scope_sectors(["B08", "C24", "H51"], "industry")
+    ['B08', 'C24']
+    """
+    sectors = list(sectors)
+    if scope not in SCOPES:
+        raise ParameterError(
+            f"unknown sector scope {scope!r}", where="parameter scope", hint=f"choose one of {', '.join(SCOPES)}"
+        )
+    letters = SCOPES[scope]
+    if letters is None:
+        return sectors
+    return [s for s in sectors if s[:1] in letters]
+
+
+def scope_label(scope: str) -> str:
+    """A scope in words, with its NACE sections.
+
+    >>> scope_label("industry"), scope_label("manufacturing"), scope_label("all")
+    ('industry (NACE sections B–E)', 'manufacturing (NACE section C)', 'all industries')
+    """
+    letters = SCOPES[scope]
+    if letters is None:
+        return "all industries"
+    if len(letters) == 1:
+        return f"{scope} (NACE section {letters})"
+    return f"{scope} (NACE sections {letters[0]}–{letters[-1]})"
 
 
 def strength_matrix(

@@ -240,3 +240,23 @@ def test_ranking_robustness_sentences():
     # four settings in which every candidate is once first and once last
     wide = pd.DataFrame({"region_b": list("ABCD") * 4, "rank": [1, 2, 3, 4, 4, 3, 2, 1, 2, 1, 4, 3, 3, 4, 1, 2]})
     assert cm.ranking_robustness(wide, cm.rank_intervals(wide))[0].startswith("No partner keeps its rank")
+
+
+def test_scope_keeps_the_sections_divisions_and_their_figures(strengths):
+    assert cm.scope_sectors(["B08", "C10", "D35", "E38", "F41", "G46", "N82"], "industry") == [
+        "B08",
+        "C10",
+        "D35",
+        "E38",
+    ]
+    assert cm.scope_sectors(["B08", "F41", "G46", "N82"], "services") == ["G46", "N82"]
+    with pytest.raises(ParameterError, match="unknown sector scope 'farming'"):
+        cm.scope_sectors(["C10"], "farming")
+    keep = list(strengths.sectors[1:3])
+    sub = strengths.only([*keep, "Z99"])  # an unknown code is ignored
+    assert sub.sectors == tuple(keep) and sub.geos == strengths.geos
+    np.testing.assert_array_equal(sub.lq, strengths.lq[:, 1:3])
+    np.testing.assert_array_equal(sub.strong, strengths.strong[:, 1:3])  # LQs are not recomputed
+    assert sub.with_threshold(1.5).sectors == sub.sectors
+    with pytest.raises(ParameterError, match="none of the sectors"):
+        strengths.only(["Z99"])

@@ -99,3 +99,18 @@ def test_ties_and_robustness_are_stated(built):
     html = built["AT12"].html.read_text(encoding="utf-8")
     assert ("read their order as a tie" in html) == bool(rec["score_ties"])
     assert "First over the 27 settings" in html
+
+
+def test_a_sector_scope_restricts_every_comparison(tmp_path, library):
+    employment, partners, declared = library
+    job = cli.report_job("complementarity", "AT12", {"scope": "manufacturing", "europe": False}, out_dir=tmp_path)
+    (outcome,) = batch.run_batch([job], workers=1, progress=False, timeout=900)
+    assert outcome.ok, outcome.error
+    rec = read_records(outcome.ipynb)
+    s = cm.europe_strengths(employment, 2014, [*partners, "AT12"])
+    s = s.only(cm.scope_sectors(s.sectors, "manufacturing"))
+    assert rec["scope"] == "manufacturing" and rec["n_sectors"] == len(s.sectors) == 24
+    ranking = cm.partner_ranking(s, "AT12", partners, declared=declared[declared["nace_r2"].isin(s.sectors)])
+    assert rec["partners_ranked"] == ranking["region_b"].tolist()
+    assert all(sa.startswith("C") and sb.startswith("C") for _, _, sa, sb in rec["top_opportunities"])
+    assert "Only manufacturing (NACE section C) is compared" in outcome.html.read_text(encoding="utf-8")
