@@ -30,7 +30,7 @@ import pandas as pd
 from clusterix_lib import nuts, paths
 from clusterix_lib.competences import nace_divisions, prime_nace_codes
 from clusterix_lib.errors import ClusterixError, ParameterError, location
-from clusterix_lib.fileio import read_text_csv, row_failer
+from clusterix_lib.fileio import number_column, read_text_csv, row_failer
 
 __all__ = ["CLUSTER_FILE", "MEMBER_TYPES", "cluster_pairs", "load_clusters", "region_clusters"]
 
@@ -71,12 +71,8 @@ def load_clusters(path: str | Path | None = None, *, regions: pd.DataFrame | Non
         except ClusterixError as exc:
             fail(row, "region", exc.what, exc.hint or "use a NUTS 2021 code")
     table["region"] = codes
-    for col in member_cols:
-        n = pd.to_numeric(table[col].replace("", "0"), errors="coerce")
-        bad = table.index[n.isna() | (n < 0) | (n % 1 != 0)]
-        if len(bad):
-            fail(bad[0], col, "member count is not a whole number ≥ 0", "write a count, or leave it empty")
-        table[col] = n.astype(int)
+    for col in member_cols:  # an empty count is unknown (NA), not zero
+        table[col] = number_column(table, col, fail, whole=True, lo=0).astype("Int64")
     table["label"] = table["label"].str.lower()
     bad = table.index[~table["label"].isin(LABELS)]
     if len(bad):
@@ -86,7 +82,8 @@ def load_clusters(path: str | Path | None = None, *, regions: pd.DataFrame | Non
         nace_divisions(v, where=location(path, line=i + 2, column="nace_codes"))
         for i, v in enumerate(table["nace_codes"])
     ]
-    table["members_total"] = table[member_cols].sum(axis=1)
+    # the total is unknown when any count is (a partial sum would understate the cluster)
+    table["members_total"] = table[member_cols].sum(axis=1, skipna=False)
     table["illustrative"] = table["illustrative"].str.lower().isin(["yes", "true", "1", "y"])
     return table
 

@@ -132,3 +132,80 @@ def read_text_csv(
         if col not in table.columns:
             table[col] = ""
     return table.apply(lambda s: s.str.strip())
+
+
+_PLAIN_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+_GROUPED = r"[+-]?\d{1,3}([, ]\d{3})+(\.\d+)?"  # 250,000 or 175 000 (a comma or space between thousands)
+_DOT_GROUPED = r"[+-]?[1-9]\d{0,2}(\.\d{3})+"  # 175.000: thousands in much of Europe, but 175 in Python
+_DECIMAL_COMMA = r"[+-]?\d+,\d{1,2}|[+-]?\d+,\d{4,}"  # 1,5 / 12,25: a decimal comma
+
+
+def number_column(
+    table: pd.DataFrame,
+    column: str,
+    fail: Callable[[int, str, str, str], NoReturn],
+    *,
+    whole: bool = False,
+    lo: float | None = None,
+    hi: float | None = None,
+) -> pd.Series:
+    """The numbers of a hand-kept text column; an empty cell is NaN.
+
+    Accepted: plain numbers (``1234.5``, ``-3``, ``1e6``) and thousands separated by commas or
+    spaces (``250,000``, ``175 000``). Refused, with the file, line, column and value named by
+    ``fail`` (a :func:`row_failer`): anything else, and the two forms a spreadsheet in many
+    European locales writes, which would otherwise be read as another number -- a dot between
+    groups of three digits (``175.000``: 175 thousand, or 175?) and a decimal comma (``1,5``).
+    ``whole``, ``lo`` and ``hi`` add a check of the range.
+
+    >>> t = pd.DataFrame({"eur": ["250,000", "175 000", "", "12.5", "0.125"]})
+    >>> number_column(t, "eur", row_failer("a.csv", t)).tolist()
+    [250000.0, 175000.0, nan, 12.5, 0.125]
+    >>> t = pd.DataFrame({"eur": ["175.000"]})
+    >>> number_column(t, "eur", row_failer("a.csv", t))
+    Traceback (most recent call last):
+    ...
+    clusterix_lib.errors.DataFileError: eur: a dot between groups of three digits is ambiguous \
+(file a.csv, line 2, column 'eur', value '175.000'). What to do: write 175000 for thousands, or 175.0 for a decimal
+    """
+    text = table[column].astype(str).str.strip()
+    filled = text != ""
+    grouped = text.str.fullmatch(_GROUPED)
+    plain = text.str.fullmatch(_PLAIN_NUMBER)
+    for pattern, what, hint in (
+        (
+            _DOT_GROUPED,
+            "a dot between groups of three digits is ambiguous",
+            "write {digits} for thousands, or {int_part}.0 for a decimal",
+        ),
+        (_DECIMAL_COMMA, "a decimal comma is not read as a decimal", "write {dot} (a dot before the decimals)"),
+    ):
+        odd = filled & text.str.fullmatch(pattern)
+        if odd.any():
+            row = int(odd.to_numpy().nonzero()[0][0])
+            value = text.iloc[row]
+            fail(
+                row,
+                column,
+                f"{column}: {what}",
+                hint.format(digits=value.replace(".", ""), int_part=value.split(".")[0], dot=value.replace(",", ".")),
+            )
+    values = pd.to_numeric(
+        text.where(~grouped, text.str.replace(r"[, ]", "", regex=True)).where(filled), errors="coerce"
+    )
+    bad = filled & (values.isna() | ~(plain | grouped))
+    scale = "a whole number" if whole else "a number"
+    if lo is not None and hi is not None:
+        scale += f" from {lo:g} to {hi:g}"
+    elif lo is not None:
+        scale += f" ≥ {lo:g}"
+    if whole:
+        bad |= filled & (values % 1 != 0)
+    if lo is not None:
+        bad |= filled & (values < lo)
+    if hi is not None:
+        bad |= filled & (values > hi)
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        fail(row, column, f"{column} must be {scale}", f"write {scale} without units, or leave the cell empty")
+    return values.astype(float)

@@ -54,7 +54,7 @@ import pandas as pd
 
 from clusterix_lib import nuts
 from clusterix_lib.errors import ClusterixError, DataFileError, location
-from clusterix_lib.fileio import row_failer
+from clusterix_lib.fileio import number_column, row_failer
 
 __all__ = [
     "COLUMNS",
@@ -316,14 +316,7 @@ def load_good_practices(
         fail(row, "timescale_end", "the practice ends before it starts", "check timescale_start and timescale_end")
     numbers = (("resources_eur", 0, None), ("resources_fte", 0, None), ("evidence_level", 0, 3), ("policy_link", 0, 2))
     for c, lo, hi in numbers:
-        num = pd.to_numeric(table[c].str.replace(",", "", regex=False), errors="coerce")
-        bad = (table[c] != "") & (num.isna() | (num < lo) | ((num > hi) if hi is not None else False))
-        if c in ("evidence_level", "policy_link"):
-            bad |= (table[c] != "") & (num % 1 != 0)
-        if (row := first(bad)) is not None:
-            scale = f"a whole number from {lo} to {hi}" if hi is not None else "a number >= 0"
-            fail(row, c, f"{c} must be {scale}", f"write {scale}, or leave it empty")
-        table[c] = num.astype(float)
+        table[c] = number_column(table, c, fail, whole=hi is not None, lo=lo, hi=hi)
     from clusterix_lib.consortium import default_consortium_path, load_consortium
 
     cons = Path(consortium_path) if consortium_path else default_consortium_path()

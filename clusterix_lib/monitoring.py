@@ -52,7 +52,7 @@ import pandas as pd
 
 from clusterix_lib.confidentiality import read_levels
 from clusterix_lib.errors import ClusterixError, DataFileError, ParameterError, location
-from clusterix_lib.fileio import read_text_csv, row_failer
+from clusterix_lib.fileio import number_column, read_text_csv, row_failer
 
 __all__ = [
     "ACTION_STATUSES",
@@ -160,11 +160,7 @@ def _read(folder: Path, key: str) -> pd.DataFrame:
         if len(empty):
             fail(empty[0], c, f"empty {c}", f"fill in {c} on every row")
     for c in NUMBERS.get(key, []):
-        num = pd.to_numeric(table[c].str.replace(" ", ""), errors="coerce")
-        bad = table.index[(table[c] != "") & num.isna()]
-        if len(bad):
-            fail(bad[0], c, f"{c} is not a number", "write numbers without units or thousands separators")
-        table[c] = num
+        table[c] = number_column(table, c, fail)
     for c in DATES.get(key, []):
         d = pd.to_datetime(table[c], errors="coerce", format="%Y-%m-%d")
         bad = table.index[(table[c] != "") & d.isna()]

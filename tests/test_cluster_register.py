@@ -28,6 +28,8 @@ def test_committed_register_loads():
         ("c2,Two,,C22,1,1,1,1,1,,yes,\n", "region", ""),  # a cluster without a region
         ("c2,Two,AT12,C22;X1,1,1,1,1,1,,yes,\n", "nace_codes", "X1"),
         ("c2,Two,AT12,C22,-3,1,1,1,1,,yes,\n", "members_sme", "-3"),
+        ("c2,Two,AT12,C22,1.000,1,1,1,1,,yes,\n", "members_sme", "1.000"),  # 1000 or 1? refused
+        ("c2,Two,AT12,C22,2.5,1,1,1,1,,yes,\n", "members_sme", "2.5"),
         ("c2,Two,AT12,C22,1,1,1,1,1,platinum,yes,\n", "label", "platinum"),
         ("c1,Two,AT12,C22,1,1,1,1,1,,yes,\n", "cluster_id", "c1"),
     ],
@@ -54,6 +56,19 @@ def _register():
 
 SECTORS = ["C10", "C22", "C29"]
 PHI = np.array([[0.0, 0.1, 0.0], [0.1, 0.0, 0.8], [0.0, 0.8, 0.0]])
+
+
+def test_unknown_member_counts_stay_unknown(tmp_path):
+    p = tmp_path / "clusters.csv"
+    p.write_text(
+        HEADER + "c1,One,AT12,C10,10,1,1,1,1,gold,yes,\nc2,Two,AT12,C22,,,,,,,yes,\n"
+        'c3,Three,AT12,C23,"1,030",2,,1,1,,yes,\n',
+        encoding="utf-8",
+    )
+    reg = cr.load_clusters(p).set_index("cluster_id")
+    assert reg.at["c1", "members_total"] == 14
+    assert pd.isna(reg.at["c2", "members_sme"]) and pd.isna(reg.at["c2", "members_total"])  # not 0
+    assert reg.at["c3", "members_sme"] == 1030 and pd.isna(reg.at["c3", "members_total"])  # no partial sum
 
 
 def test_value_chain_pair_ranks_first_within_region():

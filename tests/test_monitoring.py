@@ -153,7 +153,9 @@ def test_action_plan_status_delays_and_rag(small):
         ("actions.csv", "2019-06-01,2020-06-01", "2020-06-01,2019-06-01", "planned end before"),
         ("indicator_values.csv", "NOT,I1", "XXX,I1", "unknown indicator"),
         ("indicator_values.csv", "2019-01-01,30", "2019-13-01,30", "not a date"),
-        ("indicator_targets.csv", "60,2021", "sixty,2021", "not a number"),
+        ("indicator_targets.csv", "60,2021", "sixty,2021", "target must be a number"),
+        ("actions.csv", "2020-06-30,1000,", "2020-06-30,1.000,", "dot between groups of three digits"),
+        ("actions.csv", "2020-06-30,1000,", "2020-06-30,1000 EUR,", "cost_eur must be a number"),
         ("indicator_values.csv", "RES,I1", "RES,I9", "unknown scope"),
     ],
 )
