@@ -117,21 +117,45 @@ def read_text_csv(
             f"{what} not found: {path}", hint=hint or f"pass a CSV with the columns {', '.join(required)}"
         )
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError as exc:
+        raise DataFileError(
+            f"{what} is empty: {path}", hint=f"restore it, or write a header with {', '.join(required)}"
+        ) from exc
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataFileError(f"cannot read {what} {path}: {exc}", hint="save it as UTF-8 CSV") from exc
     table.columns = [str(c).strip() for c in table.columns]
+    known = {c.lower(): c for c in (*required, *optional)}
+    for col in table.columns:
+        if col not in known.values() and col.lower() in known:
+            raise DataFileError(
+                f"{what}: column {col!r} should be named {known[col.lower()]!r}",
+                where=location(path, line=1, column=col),
+                hint="column names are case-sensitive: rename it in the header",
+            )
     missing = [c for c in required if c not in table.columns]
     if missing:
-        raise DataFileError(
-            f"{what} lacks the column(s) {', '.join(missing)}",
-            where=location(path, line=1),
-            hint=f"the header must name {', '.join(required)}",
-        )
+        separator = next((sep for sep in (";", "\t", "|") if any(sep in str(c) for c in table.columns)), None)
+        if separator is not None and len(table.columns) < len(required):
+            hint = (
+                f"the columns are separated by {'a tab' if separator == chr(9) else repr(separator)}, not by commas: "
+                "save the file as 'CSV UTF-8 (comma delimited)'"
+            )
+        else:
+            hint = f"the header must name {', '.join(required)}"
+        raise DataFileError(f"{what} lacks the column(s) {', '.join(missing)}", where=location(path, line=1), hint=hint)
     for col in optional:
         if col not in table.columns:
             table[col] = ""
-    return table.apply(lambda s: s.str.strip())
+    table = table.apply(lambda s: s.str.strip())
+    empty = (table == "").all(axis=1).to_numpy().nonzero()[0]
+    if len(empty):
+        raise DataFileError(
+            f"{what} has a row without any value",
+            where=location(path, line=int(empty[0]) + 2),
+            hint="delete the empty row (a spreadsheet can save rows of only commas)",
+        )
+    return table
 
 
 _PLAIN_NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"

@@ -42,6 +42,7 @@ import pandas as pd
 
 from clusterix_lib.confidentiality import read_levels
 from clusterix_lib.errors import DataFileError, ParameterError, location
+from clusterix_lib.fileio import row_failer
 from clusterix_lib.rubrics import Rubric, _Lines, load_rubric
 
 __all__ = [
@@ -569,15 +570,20 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     return df[list(SCORE_COLUMNS)]
 
 
-def load_scores(path: str | Path) -> pd.DataFrame:
+def load_scores(path: str | Path, review: PeerReview | None = None, rubric: Rubric | None = None) -> pd.DataFrame:
     """Read a score store (``scores.csv``); a missing file is an empty table.
 
     The ``confidentiality`` column (public / consortium / restricted; see ``data/peer_reviews/README.md``)
     is checked by :func:`clusterix_lib.confidentiality.read_levels` and kept; a store without it
     reads as all-empty levels, which count as restricted.
 
+    With ``review`` and ``rubric`` every row is also checked against them: the review id, the
+    round, a reviewer of the review, a criterion of the rubric, a value on the rubric's scale, and
+    no second score of one reviewer for one criterion in one round (a store edited by hand).
+
     Raises :class:`~clusterix_lib.errors.DataFileError` if columns are missing, a value is not
-    a whole number or a confidentiality level is unknown (naming file, line, column and value).
+    a whole number or a confidentiality level is unknown, or a check above fails (naming file,
+    line, column and value).
     """
     path = Path(path)
     if not path.is_file():
@@ -598,8 +604,49 @@ def load_scores(path: str | Path) -> pd.DataFrame:
             hint="fix or re-ingest the file",
         )
     read_levels(raw, path)
+    if review is not None and rubric is not None:
+        _check_score_rows(raw, path, review, rubric)
     raw["value"] = raw["value"].replace("", None)
     return _typed(raw)
+
+
+def _check_score_rows(raw: pd.DataFrame, path: Path, review: PeerReview, rubric: Rubric) -> None:
+    fail = row_failer(path, raw)
+    scale = {str(v) for v in rubric.scale} | (
+        {str(rubric.no_information)} if rubric.no_information is not None else set()
+    )
+    checks = (
+        ("review", raw["review"] != review.id, "a score of another review", f"this store belongs to {review.id}"),
+        ("round", ~raw["round"].isin(ROUNDS), "unknown round", f"use one of {', '.join(ROUNDS)}"),
+        (
+            "reviewer",
+            ~raw["reviewer"].isin(review.reviewers["reviewer"]),
+            "not a reviewer of this review",
+            f"use a reviewer id of review.toml: {', '.join(review.reviewers['reviewer'])}",
+        ),
+        (
+            "criterion",
+            ~raw["criterion"].isin(rubric.criterion_ids),
+            f"not a criterion of the rubric {rubric.id}",
+            f"use one of {', '.join(rubric.criterion_ids)}",
+        ),
+        (
+            "value",
+            (raw["value"] != "") & ~raw["value"].isin(scale),
+            f"score outside the rubric's scale {rubric.scale_min}-{rubric.scale_max}",
+            "correct the score, or re-ingest the reviewer's form",
+        ),
+        (
+            "criterion",
+            raw.duplicated(["review", "round", "reviewer", "criterion"]),
+            "a second score of this reviewer for this criterion in this round",
+            "keep one row per reviewer, criterion and round",
+        ),
+    )
+    for column, bad, what, hint in checks:
+        rows = bad.to_numpy().nonzero()[0]
+        if len(rows):
+            fail(int(rows[0]), column, what, hint)
 
 
 def score_values(scores: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
@@ -1035,7 +1082,9 @@ def anonymised_scores(scores: pd.DataFrame, review: PeerReview, rubric: Rubric) 
 def review_summary(scores: pd.DataFrame, review: PeerReview, rubric: Rubric, **agreement_kw: Any) -> dict[str, Any]:
     """The key facts of a review for its executive summary and records.
 
-    Keys: ``review, region, rubric, n_reviewers`` (independent round), ``rounds`` (rows per
+    Keys: ``review, region, rubric, n_reviewers`` (who scored in the independent round),
+    ``n_asked`` and ``missing_reviewers`` (the review's peers, critical friends and experts, and
+    those of them without an independent score), ``rounds`` (rows per
     round), ``overall_peers`` / ``overall_self`` / ``overall_consensus`` (the dimension profile
     aggregated once more by the rubric's rule), ``strongest`` / ``weakest`` (dimensions by the
     consensus, or by the peers where there is no consensus), ``self_gap_mean`` (mean of self -
@@ -1050,6 +1099,7 @@ def review_summary(scores: pd.DataFrame, review: PeerReview, rubric: Rubric, **a
     ag = agreement(scores, rubric, **agreement_kw)
     summ = criterion_summary(scores, rubric)
     ind = _round(scores, "independent")
+    asked = review.reviewers.loc[review.reviewers["role"].isin(INDEPENDENT_ROLES), "reviewer"].tolist()
 
     def overall(col: str) -> float:
         v = dims[col].dropna()
@@ -1062,6 +1112,8 @@ def review_summary(scores: pd.DataFrame, review: PeerReview, rubric: Rubric, **a
         "region": review.host_region,
         "rubric": rubric.id,
         "n_reviewers": int(ind["reviewer"].nunique()),
+        "n_asked": len(asked),
+        "missing_reviewers": [r for r in asked if r not in set(ind["reviewer"])],
         "rounds": {r: int((scores["round"] == r).sum()) for r in ROUNDS},
         "overall_self": overall("self"),
         "overall_peers": overall("peers"),

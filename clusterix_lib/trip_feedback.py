@@ -153,6 +153,25 @@ def load_feedback(path: str | Path) -> pd.DataFrame:
                 where=location(path, line=int(bad[0]) + 2, column=col, value=raw.at[bad[0], col]),
                 hint=f"sections: {', '.join(SECTIONS)}; values are whole numbers; fix or re-ingest the form",
             )
+    valued = raw["value"] != ""
+    numbers = pd.to_numeric(raw["value"].where(valued), errors="coerce")
+    interest = (raw["section"] == "practice") & (raw["item"] == "interest")
+    out_of_range = valued & ((interest & ~numbers.isin([0, 1])) | (~interest & ~numbers.between(1, 5)))
+    if out_of_range.any():
+        row = int(out_of_range.to_numpy().nonzero()[0][0])
+        raise DataFileError(
+            "rating outside its scale",
+            where=location(path, line=row + 2, column="value", value=raw.at[row, "value"]),
+            hint="ratings are 1-5 (interest in a practice is 0 = no, 1 = yes); fix or re-ingest the form",
+        )
+    duplicate = raw.duplicated(["trip", "participant", "section", "item", "practice"]) & valued
+    if duplicate.any():
+        row = int(duplicate.to_numpy().nonzero()[0][0])
+        raise DataFileError(
+            "a second rating of this participant for this item",
+            where=location(path, line=row + 2, column="item", value=raw.at[row, "item"]),
+            hint="keep one row per participant, section, item and practice",
+        )
     read_levels(raw, path)
     raw["value"] = raw["value"].replace("", None)
     return _typed(raw)

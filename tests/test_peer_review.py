@@ -278,6 +278,41 @@ def test_review_record_errors_name_the_line(review_copy, old, new, fragment):
     assert fragment in msg and "review.toml" in msg, msg
 
 
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (
+            lambda t: t.replace("AT12-2017,independent,P1,M3,", "AT12-2017,independent,P1,M3,6", 1),
+            "outside the rubric's scale",
+        ),
+        (
+            lambda t: t.replace("AT12-2017,independent,P1,", "AT12-2017,independent,P9,", 1),
+            "not a reviewer of this review",
+        ),
+        (lambda t: t.replace("AT12-2017,independent,P1,M3,", "AT12-2017,independent,P1,M99,", 1), "not a criterion"),
+        (lambda t: t.replace("AT12-2017,independent,", "AT12-2017,second,", 1), "unknown round"),
+        (lambda t: t + t.splitlines()[1] + "\n", "a second score of this reviewer"),  # a row pasted twice
+    ],
+)
+def test_hand_edited_scores_are_refused_with_their_line(review_copy, edit, fragment):
+    rv = pr.read_review_file(review_copy)
+    store = rv.scores_path
+    store.write_text(edit(store.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(DataFileError, match=fragment) as info:
+        pr.load_scores(store, rv, rv.rubric())
+    assert "scores.csv" in str(info.value) and "line " in str(info.value)
+
+
+def test_reviewers_without_scores_are_named(review_copy):
+    rv = pr.read_review_file(review_copy)
+    scores = pr.load_scores(rv.scores_path, rv, rv.rubric())
+    kept = scores[~((scores["round"] == "independent") & scores["reviewer"].isin(["P2", "E1"]))]
+    summary = pr.review_summary(kept, rv, rv.rubric(), n_boot=50)
+    assert summary["n_asked"] == 4 and summary["n_reviewers"] == 2
+    assert summary["missing_reviewers"] == ["P2", "E1"]
+    assert pr.review_summary(scores, rv, rv.rubric(), n_boot=50)["missing_reviewers"] == []
+
+
 def test_unknown_review_lists_the_known_ones():
     with pytest.raises(DataFileError, match="known reviews: AT12-2017"):
         pr.load_review("AT12-2099")

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from clusterix_lib import cli
 from clusterix_lib import trip_feedback as fb
 from clusterix_lib import trip_forms as tf
-from clusterix_lib.errors import ParameterError
+from clusterix_lib.errors import DataFileError, ParameterError
 from clusterix_lib.study_trips import load_trip
 
 TRIP = load_trip("AT12-2017-09")
@@ -387,3 +387,27 @@ def test_interest_ranking_of_the_default_trip_matches_the_table():
     assert sorted(r["practice"]) == sorted(trip.practices)
     assert r["n_interested"].is_monotonic_decreasing
     assert (r["n_respondents"] == feedback["participant"].nunique()).all()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        (",event,E1,,4,false", ",event,E1,,40,false", "rating outside its scale"),
+        (",practice,interest,GP-AT12-cluster-programme,1,", ",practice,interest,GP-AT12-cluster-programme,3,", "scale"),
+    ],
+)
+def test_a_hand_edited_store_is_checked(tmp_path, old, new, fragment):
+    from clusterix_lib import paths
+
+    text = (paths.data_dir() / "trip_feedback" / "AT12-2017-09" / "feedback.csv").read_text(encoding="utf-8")
+    assert old in text
+    p = tmp_path / "feedback.csv"
+    p.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(DataFileError, match=fragment) as info:
+        fb.load_feedback(p)
+    assert "feedback.csv" in str(info.value) and "line " in str(info.value)
+    lines = text.splitlines()
+    rated = next(line for line in lines if ",event,E1,," in line)
+    p.write_text("\n".join([*lines, rated]) + "\n", encoding="utf-8")  # a rated row pasted twice
+    with pytest.raises(DataFileError, match="second rating"):
+        fb.load_feedback(p)
