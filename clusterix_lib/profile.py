@@ -140,12 +140,32 @@ def choose_year(
         )
     good = counts[counts >= min_coverage * counts.max()]
     if reference is not None and len(reference):
-        members = reference.dropna(subset=["value"]).groupby(year_col)[reference_geo].nunique()
-        covered = members[members >= min_coverage * members.max()].index if len(members) else []
+        covered = reference_years(reference, year_col=year_col, geo=reference_geo, min_coverage=min_coverage)
         both = good[good.index.isin(covered)]
         if len(both):
             good = both
+        elif len(covered) and counts[counts.index.isin(covered)].max() > 0:
+            # no year is good for both: the best-covered region year among the reference's good years
+            # (HR05: 61 of 68 divisions in 2014 beat 68 divisions against 16 EU members in 2015)
+            among = counts[counts.index.isin(covered)]
+            good = among[among == among.max()]
     return int(good.index.max())
+
+
+def reference_years(
+    reference: pd.DataFrame, *, year_col: str = "year", geo: str = "geo", min_coverage: float = 0.9
+) -> list[int]:
+    """Years in which the reference group is well covered: its members with a value reach
+    ``min_coverage`` of the best year's (e.g. 25 of the 27 EU members, where 27 report in 2014).
+
+    >>> eu = pd.DataFrame({"geo": ["AT", "BE", "AT"], "year": [2014, 2014, 2015], "value": [5.0, 6.0, 7.0]})
+    >>> reference_years(eu)
+    [2014]
+    """
+    members = reference.dropna(subset=["value"]).groupby(year_col)[geo].nunique()
+    if members.empty:
+        return []
+    return [int(y) for y in members[members >= min_coverage * members.max()].index]
 
 
 def employment_profile(

@@ -203,11 +203,20 @@ def structure_position(
     return out
 
 
-def first_year(employment: pd.DataFrame, territory: nuts.Territory, *, panel: pd.DataFrame | None = None) -> int:
-    """The first year in which the territory has sector figures: where a comparison over time starts.
+def first_year(
+    employment: pd.DataFrame,
+    territory: nuts.Territory,
+    *,
+    panel: pd.DataFrame | None = None,
+    reference_group: str = profile.REFERENCE_GROUP,
+) -> int:
+    """The first year in which the territory has sector figures and the reference group is well
+    covered (:func:`profile.reference_years`): where a comparison over time starts.
 
     Not the extract's first year: many regions (e.g. the French ones) have no figures before 2010,
-    and a comparison from a year without figures would find no change at all.
+    and a comparison from a year without figures would find no change at all; and in 2008 only 24
+    of the 27 EU members report, so location quotients "against the EU-27" of 2008 are against
+    another, smaller EU.
 
     Examples
     --------
@@ -215,13 +224,15 @@ def first_year(employment: pd.DataFrame, territory: nuts.Territory, *, panel: pd
     >>> emp = datasets.employment()
     >>> have = emp.loc[emp["value"].notna(), "geo"].unique()
     >>> [first_year(emp, profile.profile_territory(code, have)) for code in ("AT12", "FRK")]
-    [2008, 2010]
+    [2009, 2010]
     """
     panel = comparison_panel(employment, territory) if panel is None else panel
     own = panel[(panel["geo"] == panel_code(territory)) & panel["value"].notna()]
     if own.empty:
         raise RegionError(f"no sector figures for {territory.code}", hint="choose another region")
-    return int(own["year"].min())
+    members = employment[employment["geo"].isin(profile.country_group(reference_group))]
+    covered = own["year"].isin(profile.reference_years(members))
+    return int(own.loc[covered, "year"].min() if covered.any() else own["year"].min())
 
 
 def quadrant_caveats(
@@ -275,12 +286,22 @@ def specialisation_changes(
     """Divisions in which the territory became specialised (entry) or stopped being so (exit).
 
     A specialisation is :math:`LQ \\ge` ``threshold`` against the reference group in that year;
-    divisions withheld in either year are left out. Columns ``nace_r2, label, lq_start, lq_end,
-    change`` (``"entry"`` or ``"exit"``), sorted by the LQ reached.
+    divisions withheld in either year are left out. The reference total of a division sums, in both
+    years, only the member countries that report it in both years: in 2009 food (C10) counts 23
+    EU members and in 2014 26, and an "EU-27" total that gains three countries would lower every
+    region's LQ with no change on the ground. Columns ``nace_r2, label, lq_start,
+    lq_end, change`` (``"entry"`` or ``"exit"``), sorted by the LQ reached.
     """
     panel = comparison_panel(employment, territory) if panel is None else panel
     panel = panel[(panel["geo"] == panel_code(territory)) & panel["year"].isin([start, end])]
-    ref = eu_reference(employment[employment["year"].isin([start, end])], reference_group)
+    both = employment[employment["year"].isin([start, end])]
+    # the reference of both years: the members that report the division in both (a member missing
+    # in one year would move the "EU" LQ with no change on the ground)
+    group = both["geo"].isin(profile.country_group(reference_group))
+    reported = both[group & both["value"].notna()].groupby(["geo", "nace_r2"])["year"].nunique()
+    steady = reported[reported == 2].index
+    keys = pd.MultiIndex.from_frame(both[["geo", "nace_r2"]])
+    ref = eu_reference(both[~group | keys.isin(steady)], reference_group)
     ee = _quiet(dynamics.entry_exit, panel, start=start, end=end, reference=ref, threshold=threshold)
     entry, exit_ = ee["entry"].fillna(0).eq(1), ee["exit"].fillna(0).eq(1)
     ee = ee.assign(change=np.where(entry, "entry", "exit"))[entry | exit_]

@@ -49,18 +49,39 @@ def test_krugman_and_entropy_by_hand(employment, cz08):
 
 
 def test_specialisation_changes_match_lq_threshold(employment, cz08):
-    changes = sp.specialisation_changes(employment, cz08, 2008, 2014)
+    changes = sp.specialisation_changes(employment, cz08, 2009, 2014)
     assert set(changes["change"]) <= {"entry", "exit"}
     entries = changes[changes["change"] == "entry"]
     assert (entries["lq_start"] < 1).all() and (entries["lq_end"] >= 1).all()
     exits = changes[changes["change"] == "exit"]
     assert (exits["lq_start"] >= 1).all() and (exits["lq_end"] < 1).all()
-    # recompute the LQ of one entry with the profile of each year
-    if len(entries):
-        code = entries["nace_r2"].iloc[0]
-        for year, col in ((2008, "lq_start"), (2014, "lq_end")):
-            t = profile.employment_profile(employment, "CZ08", year=year)["table"].set_index("nace_r2")
-            assert entries[col].iloc[0] == pytest.approx(t.loc[code, "lq"], rel=1e-9)
+    # recompute the LQs with the profile of each year, on data where the EU members report every
+    # division in both years or in neither (the reference the changes use)
+    both = employment[employment["year"].isin([2009, 2014])]
+    member = both["geo"].isin(profile.country_group(profile.REFERENCE_GROUP))
+    n = both[member & both["value"].notna()].groupby(["geo", "nace_r2"])["year"].transform("nunique")
+    steady = both.drop(index=n[n < 2].index)
+    assert len(entries) and len(steady) < len(both)
+    code = entries["nace_r2"].iloc[0]
+    for year, col in ((2009, "lq_start"), (2014, "lq_end")):
+        t = profile.employment_profile(steady, "CZ08", year=year)["table"].set_index("nace_r2")
+        assert entries[col].iloc[0] == pytest.approx(t.loc[code, "lq"], rel=1e-9)
+
+
+def test_a_member_reporting_in_one_year_only_moves_no_lq(employment, cz08):
+    # Malta's food (C10) in 2014 only: the changes 2009-2014 must not see it
+    before = sp.specialisation_changes(employment, cz08, 2009, 2014)
+    row = employment[(employment["geo"] == "MT") & (employment["year"] == 2014) & (employment["nace_r2"] == "C10")]
+    extra = employment.drop(index=row.index)
+    extra = pd.concat([extra, row.assign(value=5e6)], ignore_index=True)  # and a huge figure at that
+    extra = extra[~((extra["geo"] == "MT") & (extra["nace_r2"] == "C10") & (extra["year"] == 2009))]
+    pd.testing.assert_frame_equal(before, sp.specialisation_changes(extra, cz08, 2009, 2014))
+
+
+def test_first_year_needs_the_eu_members(employment, cz08):
+    # 2008 has figures for CZ08 but only 24 of the 27 EU members report anything that year
+    assert employment.loc[(employment["geo"] == "CZ08") & (employment["year"] == 2008), "value"].notna().any()
+    assert sp.first_year(employment, cz08) == 2009
 
 
 def test_cluster_profile_basic_metals_in_moravia_silesia(employment, cz08):
