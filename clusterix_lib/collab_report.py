@@ -6,8 +6,6 @@ so a test can recompute every recorded number with the same calls.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,43 +228,20 @@ def build_issues(data_dir: str | Path | None = None) -> pd.DataFrame:
     return pd.read_csv(p, dtype={"examples": str}, keep_default_na=False)
 
 
-#: Function names tried in :mod:`clusterix_lib.complementarity` (built by another issue).
-RANKING_FUNCTIONS = ("rank_partners",)
-_PARTNER_COLUMNS = ("partner", "region_b", "other", "region", "geo", "code")
-_SCORE_COLUMNS = ("score", "complementarity", "total", "overall")
-
-
 def complementarity_ranking(code: str) -> tuple[pd.DataFrame | None, str]:
-    """The complementarity ranking of ``code``'s partner regions, if :mod:`clusterix_lib.complementarity` gives one.
+    """The complementarity ranking of ``code``'s partner regions (:func:`complementarity.rank_partners`).
 
     Returns ``(table, note)``: ``table`` has ``partner`` and ``score`` (higher = more
-    complementary), or is ``None`` with ``note`` saying why (module not there yet, or its
-    ranking not readable here).
+    complementary), or is ``None`` with ``note`` saying in plain words why there is none (no
+    sector statistics for the region, say).
     """
-    if importlib.util.find_spec("clusterix_lib.complementarity") is None:
-        return None, (
-            "The complementarity ranking (which regions have the most complementary competences) is being "
-            "built in clusterix_lib.complementarity; once it exists, this section compares it with the "
-            "collaborations above."
-        )
-    module = importlib.import_module("clusterix_lib.complementarity")
-    for fname in RANKING_FUNCTIONS:
-        fn = getattr(module, fname, None)
-        if fn is None:
-            continue
-        try:
-            table = fn(code)
-        except Exception as exc:  # noqa: BLE001 - another module's API; report, do not fail the report
-            return None, f"clusterix_lib.complementarity.{fname}({code!r}) failed here: {exc}"
-        if isinstance(table, pd.DataFrame):
-            pcol = next((c for c in _PARTNER_COLUMNS if c in table.columns), None)
-            scol = next((c for c in _SCORE_COLUMNS if c in table.columns), None)
-            if pcol and scol:
-                out = table[[pcol, scol]].rename(columns={pcol: "partner", scol: "score"})
-                out = out[out["partner"] != code]
-                return out.reset_index(drop=True), "Complementarity scores as in this region's complementarity report."
-    return None, (
-        "clusterix_lib.complementarity exists but offers none of "
-        f"{', '.join(RANKING_FUNCTIONS)} returning a table with a partner and a score column; "
-        "the comparison will appear once it does."
-    )
+    from clusterix_lib import complementarity
+    from clusterix_lib.errors import ClusterixError
+
+    try:
+        table = complementarity.rank_partners(code)
+    except ClusterixError as exc:
+        return None, f"No complementarity ranking for {code}: {exc.what}."
+    out = table[["region_b", "score"]].rename(columns={"region_b": "partner"})
+    out = out[out["partner"] != code]
+    return out.reset_index(drop=True), "Complementarity scores as in this region's complementarity report."

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from clusterix_lib import paths
-from clusterix_lib.errors import DataFileError, ParameterError, RegionError
+from clusterix_lib.errors import ClusterixError, DataFileError, ParameterError, RegionError
 from clusterix_lib.wording import listed
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "nuts_level",
     "is_valid_nuts_format",
     "validate_region",
+    "name_or_code",
     "region_name",
     "parent",
     "children",
@@ -736,6 +737,21 @@ def region_name(code: str, *, regions: pd.DataFrame | None = None) -> str:
     if norm not in index.versions:
         validate_region(norm, regions=regions)  # raises with close matches
     return index.names.get(norm, "")
+
+
+def name_or_code(code: str, *, regions: pd.DataFrame | None = None) -> str:
+    """The NUTS name of a code, or the code itself where NUTS has no name for it.
+
+    For labels of partners that can lie outside NUTS (Bosnia and Herzegovina, ``BA``, in an
+    Interreg project) or carry an older code; never raises.
+
+    >>> name_or_code("SE224"), name_or_code("BA"), name_or_code("FR71")
+    ('Skåne län', 'BA', 'FR71')
+    """
+    try:
+        return region_name(code, regions=regions) or code
+    except ClusterixError:
+        return code
 
 
 def children(

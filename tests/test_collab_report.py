@@ -118,3 +118,10 @@ def test_ranking_comparison_counts_links_as_integers():
     table = ci.compare_with_ranking(links, ranking)["table"]
     assert pd.api.types.is_integer_dtype(table["links"])
     assert table.set_index("partner")["links"].to_dict() == {"A": 3, "B": 1, "C": 0}
+
+
+def test_complementarity_ranking_or_a_plain_reason():
+    table, note = cr.complementarity_ranking("AT12")
+    assert list(table.columns) == ["partner", "score"] and "AT12" not in set(table["partner"]) and len(table)
+    table, note = cr.complementarity_ranking("NO08")  # no sector statistics in NUTS 2021 for Oslo og Viken
+    assert table is None and note.startswith("No complementarity ranking for NO08") and "clusterix_lib" not in note
