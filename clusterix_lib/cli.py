@@ -46,7 +46,10 @@ def _key_param_default(rtype, region: str | None) -> Any:
     if own:
         hint += f"; the default consortium has for {region}: {', '.join(map(str, own))}"
     elif targets:
-        others = ", ".join(f"{t[rtype.key_param]} ({t.get(rtype.region_param)})" for t in targets)
+        others = ", ".join(
+            f"{t[rtype.key_param]} ({t[rtype.region_param]})" if rtype.region_param in t else str(t[rtype.key_param])
+            for t in targets
+        )
         hint += f"; the default consortium has{f' none for {region}, but' if region else ''}: {others}"
     raise ParameterError(f"report type {rtype.name!r} needs the parameter {rtype.key_param!r}", hint=hint)
 

@@ -577,7 +577,8 @@ def load_scores(path: str | Path, review: PeerReview | None = None, rubric: Rubr
     is checked by :func:`clusterix_lib.confidentiality.read_levels` and kept; a store without it
     reads as all-empty levels, which count as restricted.
 
-    With ``review`` and ``rubric`` every row is also checked against them: the review id, the
+    With ``review`` (and its ``rubric``, read from the review if not given) every row is also
+    checked against them: the review id, the
     round, a reviewer of the review, a criterion of the rubric, a value on the rubric's scale, and
     no second score of one reviewer for one criterion in one round (a store edited by hand).
 
@@ -604,17 +605,15 @@ def load_scores(path: str | Path, review: PeerReview | None = None, rubric: Rubr
             hint="fix or re-ingest the file",
         )
     read_levels(raw, path)
-    if review is not None and rubric is not None:
-        _check_score_rows(raw, path, review, rubric)
+    if review is not None:
+        _check_score_rows(raw, path, review, rubric or review.rubric())
     raw["value"] = raw["value"].replace("", None)
     return _typed(raw)
 
 
 def _check_score_rows(raw: pd.DataFrame, path: Path, review: PeerReview, rubric: Rubric) -> None:
     fail = row_failer(path, raw)
-    scale = {str(v) for v in rubric.scale} | (
-        {str(rubric.no_information)} if rubric.no_information is not None else set()
-    )
+    scale = {str(v) for v in (*rubric.scale, rubric.no_information) if v is not None}
     checks = (
         ("review", raw["review"] != review.id, "a score of another review", f"this store belongs to {review.id}"),
         ("round", ~raw["round"].isin(ROUNDS), "unknown round", f"use one of {', '.join(ROUNDS)}"),

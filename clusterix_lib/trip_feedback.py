@@ -32,6 +32,7 @@ import pandas as pd
 
 from clusterix_lib.confidentiality import read_levels
 from clusterix_lib.errors import DataFileError, location
+from clusterix_lib.fileio import row_failer
 
 __all__ = [
     "CAPACITY_ITEMS",
@@ -157,21 +158,24 @@ def load_feedback(path: str | Path) -> pd.DataFrame:
     numbers = pd.to_numeric(raw["value"].where(valued), errors="coerce")
     interest = (raw["section"] == "practice") & (raw["item"] == "interest")
     out_of_range = valued & ((interest & ~numbers.isin([0, 1])) | (~interest & ~numbers.between(1, 5)))
-    if out_of_range.any():
-        row = int(out_of_range.to_numpy().nonzero()[0][0])
-        raise DataFileError(
-            "rating outside its scale",
-            where=location(path, line=row + 2, column="value", value=raw.at[row, "value"]),
-            hint="ratings are 1-5 (interest in a practice is 0 = no, 1 = yes); fix or re-ingest the form",
-        )
     duplicate = raw.duplicated(["trip", "participant", "section", "item", "practice"]) & valued
-    if duplicate.any():
-        row = int(duplicate.to_numpy().nonzero()[0][0])
-        raise DataFileError(
+    fail = row_failer(path, raw)
+    for column, bad, what, hint in (
+        (
+            "value",
+            out_of_range,
+            "rating outside its scale",
+            "ratings are 1-5 (interest in a practice is 0 = no, 1 = yes); fix or re-ingest the form",
+        ),
+        (
+            "item",
+            duplicate,
             "a second rating of this participant for this item",
-            where=location(path, line=row + 2, column="item", value=raw.at[row, "item"]),
-            hint="keep one row per participant, section, item and practice",
-        )
+            "keep one row per participant, section, item and practice",
+        ),
+    ):
+        if bad.any():
+            fail(int(bad.to_numpy().nonzero()[0][0]), column, what, hint)
     read_levels(raw, path)
     raw["value"] = raw["value"].replace("", None)
     return _typed(raw)
