@@ -39,6 +39,7 @@ __all__ = [
     "load_declared_competences",
     "nace_divisions",
     "prime_nace_codes",
+    "region_declared",
     "research_competences",
     "statistical_competences",
 ]
@@ -123,6 +124,10 @@ def load_declared_competences(path: str | Path | None = None, *, regions: pd.Dat
     lists; every NACE code known. The first problem raises
     :class:`~clusterix_lib.errors.DataFileError` naming file, line, column and value. Adds
     ``divisions`` (list of NACE divisions) and ``illustrative`` as bool.
+
+    A file with the header and no rows gives an empty table with the same columns and types as
+    a filled one (text columns, ``year`` Int64, ``illustrative`` bool, ``divisions`` object), so
+    the code that reads it runs unchanged; take a region's rows with :func:`region_declared`.
     """
     path = Path(path) if path else paths.data_dir() / DECLARED_FILE
     table = read_text_csv(
@@ -145,15 +150,37 @@ def load_declared_competences(path: str | Path | None = None, *, regions: pd.Dat
             codes.append(nuts.validate_region(code, regions=regions))
         except ClusterixError as exc:
             fail(row, "region", exc.what, exc.hint or "use a NUTS 2021 code")
-    table["region"] = codes
+    # explicit dtypes: a header-only file gives the same columns and types as a filled one
+    table["region"] = pd.Series(codes, index=table.index, dtype=table["kind"].dtype)
     prime_nace_codes(table["nace_codes"])
-    table["divisions"] = [
-        nace_divisions(v, where=location(path, line=i + 2, column="nace_codes"))
-        for i, v in enumerate(table["nace_codes"])
-    ]
-    table["illustrative"] = table["illustrative"].str.lower().isin(["yes", "true", "1", "y"])
+    table["divisions"] = pd.Series(
+        [
+            nace_divisions(v, where=location(path, line=i + 2, column="nace_codes"))
+            for i, v in enumerate(table["nace_codes"])
+        ],
+        index=table.index,
+        dtype=object,
+    )
+    table["illustrative"] = table["illustrative"].str.lower().isin(["yes", "true", "1", "y"]).astype(bool)
     table["year"] = pd.to_numeric(table["year"], errors="coerce").astype("Int64")
     return table
+
+
+def region_declared(declared: pd.DataFrame, code: str) -> pd.DataFrame:
+    """The rows of ``declared`` about the territory ``code``: the region itself, the larger
+    regions it lies in and the smaller ones it contains (``AT1`` and ``AT127`` for ``AT12``).
+
+    Works on an empty table (a header-only file): the result then keeps every column, where a
+    mask built with ``Series.map`` would select no column at all.
+
+    >>> d = pd.DataFrame({"region": ["AT12", "AT1", "AT127", "AT13"], "title": ["a", "b", "c", "d"]})
+    >>> region_declared(d, "AT12")["title"].tolist()
+    ['a', 'b', 'c']
+    >>> list(region_declared(d.iloc[:0], "AT12").columns)
+    ['region', 'title']
+    """
+    inside = np.array([c.startswith(code) or code.startswith(c) for c in declared["region"].astype(str)], dtype=bool)
+    return declared[inside]
 
 
 def declared_divisions(declared: pd.DataFrame, kinds: tuple[str, ...] = KINDS) -> pd.DataFrame:

@@ -143,6 +143,18 @@ class Strengths:
                 hint="choose a region Eurostat publishes employment by NACE division for, or another year",
             ) from None
 
+    def has(self, code: str) -> bool:
+        """True when the region (or the code standing for it) has a row with at least one figure.
+
+        >>> s = strength_matrix(pd.DataFrame({"geo": ["A", "B"], "nace_r2": "x", "value": [1.0, np.nan]}))
+        >>> s.has("A"), s.has("B"), s.has("C")
+        (True, False, False)
+        """
+        geo = self.aliases.get(code, code)
+        if geo not in self.geos:
+            return False
+        return bool(np.isfinite(self.lq[self.geos.index(geo)]).any())
+
     def rows(self, codes: Iterable[str]) -> np.ndarray:
         return np.array([self.row(c) for c in codes], dtype=int)
 
@@ -273,7 +285,9 @@ def europe_strengths(
     A region of ``codes`` that is a NUTS 2 region (or a NUTS 3 region, represented by its NUTS 2
     parent) is a row of the panel already; another (a NUTS 1 region) is added as a row of its
     own, and does not enter the reference total or the proximities. ``aliases`` maps each code to
-    its row.
+    its row. Regions with joint figures (:func:`clusterix_lib.profile.nuts2_panel`) are one row
+    (``"LT01+LT02"``), so that no industry mix is counted twice. A code with no statistics at
+    all (e.g. a partner outside the data) gets no row: :meth:`Strengths.has` is False for it.
     """
     from clusterix_lib.smart_profile import panel_code
 
@@ -284,11 +298,13 @@ def europe_strengths(
             where="parameter year",
             hint=f"choose one of {sorted(employment['year'].unique().tolist())}",
         )
-    nuts2 = year_rows.loc[year_rows["geo"].str.len() == 4, ["geo", "nace_r2", "value"]]
-    available = employment.loc[employment["value"].notna(), "geo"].unique()
+    nuts2 = profile.nuts2_panel(year_rows, columns=["geo", "nace_r2", "value"])
     extra, aliases = [], {}
     for code in codes:
-        territory = profile.profile_territory(code, available, regions=regions)
+        try:
+            territory = profile.sector_territory(code, employment, regions=regions)
+        except RegionError:
+            continue  # no statistics: Strengths.has(code) is False, the report says so
         key = panel_code(territory)
         aliases[code] = key
         if key not in set(nuts2["geo"]) and key not in {e["geo"].iloc[0] for e in extra}:
@@ -645,9 +661,8 @@ def rank_partners(
     if year == 0:
         year = profile.choose_year(employment[employment["geo"].str.len() == 4])
     strengths = europe_strengths(employment, year, [*partners["nuts_code"], code])
-    has = {c for c in partners["nuts_code"] if (strengths.lq[strengths.row(c)] == strengths.lq[strengths.row(c)]).any()}
     declared = competences.declared_divisions(competences.load_declared_competences())
-    candidates = [c for c in partners["nuts_code"] if c in has]
+    candidates = [c for c in partners["nuts_code"] if strengths.has(c)]
     return partner_ranking(strengths, code, candidates, declared=declared, weights=weights)
 
 

@@ -8,32 +8,80 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import zlib
 from pathlib import Path
 
 import pandas as pd
 
 from clusterix_lib import extracts, paths
-from clusterix_lib.errors import DataFileError
+from clusterix_lib.errors import DataFileError, location
+from clusterix_lib.fileio import row_failer
+
+#: Columns of each table extract (a file lacking one is refused when read).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    extracts.EMPLOYMENT_FILE: ("geo", "nace_r2", "year", "value", "flag", "nuts_conversion"),
+    extracts.INDICATORS_FILE: ("indicator", "geo", "year", "value", "flag", "nuts_conversion"),
+}
+#: Numeric columns of the extracts: a cell that is not a number names its line.
+_NUMERIC = ("year", "value")
 
 
 def _path(name: str, data_dir: str | Path | None) -> Path:
     p = Path(data_dir or paths.data_dir()) / name
     if not p.is_file():
-        raise DataFileError(
-            f"data extract missing: {p}",
-            hint="restore it with `git checkout data/` or rebuild it with `clusterix data build`",
-        )
+        raise DataFileError(f"data extract missing: {p}", hint=_restore_hint(name))
     return p
+
+
+def _restore_hint(name: str) -> str:
+    """What to do about a missing or damaged extract ``name`` of ``data/``."""
+    return (
+        f"restore the committed copy with `git checkout data/{name}` (in the clusterix repository), "
+        "or rebuild the extracts with `clusterix data build` (`make data`)"
+    )
 
 
 @functools.lru_cache(maxsize=8)
 def _read(path: Path, mtime: float) -> pd.DataFrame:
-    return pd.read_csv(
-        path,
-        dtype={"geo": str, "nace_r2": str, "flag": str, "indicator": str},
-        keep_default_na=False,
-        na_values={"value": [""]},
-    )
+    """Read a table extract, checked: a damaged file, a missing column or a cell that is not a
+    number raises :class:`~clusterix_lib.errors.DataFileError` naming the file (and line, column,
+    value) and how to restore it. Cached by path and modification time."""
+    try:
+        table = pd.read_csv(
+            path,
+            dtype={"geo": str, "nace_r2": str, "flag": str, "indicator": str},
+            keep_default_na=False,
+            na_values={"value": [""]},
+        )
+    except (EOFError, zlib.error, OSError) as exc:  # gzip: truncated (EOFError), not gzip (BadGzipFile), corrupt
+        raise DataFileError(
+            f"data extract {path.name} is damaged (truncated or not a valid {''.join(path.suffixes)} file): {exc}",
+            where=location(path),
+            hint=_restore_hint(path.name),
+        ) from exc
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataFileError(
+            f"data extract {path.name} cannot be read as CSV: {exc}",
+            where=location(path),
+            hint=_restore_hint(path.name),
+        ) from exc
+    expected = COLUMNS.get(path.name, ())
+    missing = [c for c in expected if c not in table.columns]
+    if missing:
+        raise DataFileError(
+            f"data extract {path.name} lacks the column(s) {', '.join(missing)}",
+            where=location(path, line=1),
+            hint=f"the header must name {', '.join(expected)}; {_restore_hint(path.name)}",
+        )
+    for col in (c for c in _NUMERIC if c in table.columns):
+        if pd.api.types.is_numeric_dtype(table[col]):
+            continue
+        bad = table[col].notna() & pd.to_numeric(table[col], errors="coerce").isna()
+        if bad.any():
+            fail = row_failer(path, table)
+            fail(int(bad.to_numpy().nonzero()[0][0]), col, f"{col} is not a number", _restore_hint(path.name))
+        table[col] = pd.to_numeric(table[col])
+    return table
 
 
 def _load(name: str, data_dir) -> pd.DataFrame:

@@ -61,6 +61,7 @@ __all__ = [
     "is_valid_nuts_format",
     "validate_region",
     "name_or_code",
+    "region_label",
     "region_name",
     "parent",
     "children",
@@ -68,6 +69,8 @@ __all__ = [
     "convert_nuts_version",
     "harmonise_mixed_versions",
     "statistical_territory",
+    "estimation_groups",
+    "group_key",
 ]
 
 #: NUTS versions covered by the raw code list and crosswalk.
@@ -93,7 +96,8 @@ CROSSWALK_COLUMNS: tuple[str, ...] = (
     "share",
     "kind",
 )
-#: Column added by the conversion functions: ``identical``, ``recoded`` or ``estimated``.
+#: Column added by the conversion functions: ``identical``, ``recoded``, ``aggregated`` (sum of
+#: whole source regions: exact) or ``estimated`` (part of a source region apportioned by population).
 CONVERSION_COLUMN = "nuts_conversion"
 #: A crosswalk piece holding less than this fraction of its source region's population *and*
 #: less than this fraction of its target region's population is a sliver (see
@@ -113,6 +117,7 @@ Method = Literal[
     "sum of NUTS 2 regions",
     "sum of NUTS 3 regions",
     "parent region",
+    "joint figures",
 ]
 
 
@@ -739,6 +744,15 @@ def region_name(code: str, *, regions: pd.DataFrame | None = None) -> str:
     return index.names.get(norm, "")
 
 
+def region_label(code: str, *, regions: pd.DataFrame | None = None) -> str:
+    """``"Name (CODE)"`` for a region with a NUTS 2021 name, the code alone otherwise; never raises.
+
+    >>> region_label("SE224"), region_label("HU10")
+    ('Skåne län (SE224)', 'HU10')
+    """
+    return _index(regions).label(str(code))
+
+
 def name_or_code(code: str, *, regions: pd.DataFrame | None = None) -> str:
     """The NUTS name of a code, or the code itself where NUTS has no name for it.
 
@@ -747,7 +761,11 @@ def name_or_code(code: str, *, regions: pd.DataFrame | None = None) -> str:
 
     >>> name_or_code("SE224"), name_or_code("BA"), name_or_code("FR71")
     ('Skåne län', 'BA', 'FR71')
+
+    A joint key of :func:`group_key` gives the names joined with " + ".
     """
+    if "+" in code:
+        return " + ".join(name_or_code(c, regions=regions) for c in code.split("+"))
     try:
         return region_name(code, regions=regions) or code
     except ClusterixError:
@@ -1077,8 +1095,11 @@ def _convert_core(
     else:  # ratio: every target has exactly one (identical or recoded) source
         total = grouped[value].first()
     n = grouped[_ROW].size()
-    single_kind = first[_KIND].where(first[_KIND].isin(["identical", "recoded"]), "estimated")
-    conversion = single_kind.where(n == 1, "estimated")
+    # a target is exact when every piece is a whole source region (share 1: identical, recoded,
+    # merged); it is an estimate as soon as one piece is a population share of a source region
+    whole = (pieces[_SHARE] >= 1.0).groupby(pieces["__g"]).all()
+    single = first[_KIND].where(first[_KIND].isin(["identical", "recoded"]) & (n == 1), "aggregated")
+    conversion = single.where(whole, "estimated")
     out = first[[_ROW, _TO, *by]].copy()
     out[value] = total
     out[CONVERSION_COLUMN] = conversion.astype(str)
@@ -1163,7 +1184,9 @@ def convert_nuts_version(
     DataFrame
         ``df``'s columns (``geo``, ``by``, ``value``, ``flag``) with ``geo`` in ``to_version``
         codes, plus ``nuts_conversion``: ``identical`` (code and territory unchanged),
-        ``recoded`` (same territory, new code) or ``estimated`` (population-weighted estimate).
+        ``recoded`` (same territory, new code), ``aggregated`` (the sum of whole source regions,
+        as exact as its sources) or ``estimated`` (at least one source region is shared out by
+        population: the figure is an estimate, not a published value).
         Rows are in the order of their first source row. Nothing is dropped silently: the rows
         that could not be converted are in ``result.attrs["not_converted"]`` (a
         :class:`NotConvertedFrame`) with the source columns plus ``reason`` and ``target_geo``
@@ -1322,6 +1345,9 @@ class Territory:
             return f"{region_name(code)} ({code}), for {self.name}"
         if self.method == "sum of NUTS 2 regions":
             return f"{self.name} (sum of {len(self.stats_codes)} NUTS 2 regions)"
+        if self.method == "joint figures":
+            others = [name_or_code(c) for c in self.stats_codes if not self.code.startswith(c)]
+            return f"{self.name} with {listed(others)} (joint figures)"
         return self.name
 
     @property
@@ -1335,6 +1361,8 @@ class Territory:
             return f"value for {self.stats_codes[0]}"
         if self.method == "sum of NUTS 2 regions":
             return "sum of " + listed(list(self.stats_codes))
+        if self.method == "joint figures":
+            return "joint figure of " + listed(list(self.stats_codes))
         return ""
 
 
@@ -1445,3 +1473,91 @@ def statistical_territory(
     else:
         note += f", which also covers {len(others)} other NUTS {own} regions."
     return Territory(code, name, own, (up,), "parent region", note)
+
+
+def group_key(codes: Iterable[str]) -> str:
+    """The key under which regions with joint figures stand together in a panel: sorted codes joined by ``+``.
+
+    >>> group_key(["LT02", "LT01"])
+    'LT01+LT02'
+    """
+    return "+".join(sorted(codes))
+
+
+def estimation_groups(
+    codes: Iterable[str], *, from_version: int = 2013, crosswalk: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Group the regions whose figures were estimated from the same older regions.
+
+    Statistics published in an older NUTS version reach a region whose boundaries changed only
+    as population shares of the old regions (:func:`convert_nuts_version`). Every part of one old
+    region then shows that region's structure: Vilnius (LT01) and the rest of Lithuania (LT02)
+    get the same share of every industry. Together, though, the parts add up to the old
+    regions' published figures. This finds those groups: the connected components of the graph
+    linking each region of ``codes`` to the ``from_version`` regions it was estimated from.
+
+    Parameters
+    ----------
+    codes
+        Regions (``to_version`` codes) whose figures are estimated (``nuts_conversion ==
+        "estimated"``).
+    from_version
+        The NUTS version the figures were published in.
+    crosswalk
+        Table of :func:`build_crosswalk_table`; the committed one if None.
+
+    Returns
+    -------
+    DataFrame
+        One row per region of ``codes`` found in the crosswalk: ``geo``, ``group`` (the
+        :func:`group_key` of its members), ``members`` and ``sources`` (tuples of codes) and
+        ``exact``: True when every source region lies wholly inside the group, so that the
+        group's sum equals the published figures; False when part of a source went to a region
+        outside the group (the sum is then still partly an estimate).
+
+    Examples
+    --------
+    >>> cw = pd.DataFrame({"from_version": 2013, "from_code": ["LT00", "LT00", "X1", "X1", "X2"],
+    ...                    "to_code": ["LT01", "LT02", "Y1", "Y2", "Y2"], "share": [0.3, 0.7, 0.6, 0.4, 1.0],
+    ...                    "kind": "split"})
+    >>> g = estimation_groups(["LT01", "LT02", "Y1"], crosswalk=cw)
+    >>> g[["geo", "group", "exact"]].values.tolist()
+    [['LT01', 'LT01+LT02', True], ['LT02', 'LT01+LT02', True], ['Y1', 'Y1', False]]
+    >>> g.loc[0, "sources"]
+    ('LT00',)
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    wanted = sorted({str(c) for c in codes})
+    cw = crosswalk if crosswalk is not None else _default_crosswalk()
+    cw = cw[(cw["from_version"].astype(int) == int(from_version)) & (cw["share"] > 0)]
+    pieces = cw[cw["to_code"].isin(wanted)]
+    if pieces.empty:
+        return pd.DataFrame(columns=["geo", "group", "members", "sources", "exact"])
+    # sources and targets can share a code (NO02 -> NO02): prefix the sources to keep them apart
+    src = pd.Index("s:" + pieces["from_code"].astype(str))
+    dst = pd.Index("t:" + pieces["to_code"].astype(str))
+    nodes = src.union(dst).unique()
+    i, j = nodes.get_indexer(src), nodes.get_indexer(dst)
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(len(nodes), len(nodes)))
+    _, label = connected_components(graph, directed=False)
+    comp = pd.Series(label, index=nodes)
+    targets = pieces.assign(comp=comp.loc[dst].to_numpy())
+    members = targets.groupby("comp")["to_code"].agg(lambda s: tuple(sorted(set(s))))
+    sources = targets.groupby("comp")["from_code"].agg(lambda s: tuple(sorted(set(s))))
+    # exact: no piece of a group's sources goes to a region outside the group
+    src_comp = targets.drop_duplicates("from_code").set_index("from_code")["comp"]
+    leaves = cw.loc[cw["from_code"].isin(src_comp.index), ["from_code", "to_code"]]
+    leaves = leaves.assign(comp=leaves["from_code"].map(src_comp).to_numpy())
+    inside = members.explode().rename("to_code").reset_index().assign(inside=True)
+    leaves = leaves.merge(inside, on=["comp", "to_code"], how="left")
+    leaking = set(leaves.loc[leaves["inside"].isna(), "comp"])
+    out = pd.DataFrame({"geo": wanted})
+    out = out[out["geo"].isin(targets["to_code"])].reset_index(drop=True)
+    c = out["geo"].map(targets.drop_duplicates("to_code").set_index("to_code")["comp"])
+    out["members"] = c.map(members).to_numpy()
+    out["group"] = out["members"].map(group_key)
+    out["sources"] = c.map(sources).to_numpy()
+    out["exact"] = ~c.isin(leaking).to_numpy()
+    return out[["geo", "group", "members", "sources", "exact"]]

@@ -8,6 +8,7 @@ The :class:`~clusterix_lib.nuts.Territory` returned says which, in words a repor
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from clusterix_lib import nuts, paths
 from clusterix_lib.errors import DataFileError, RegionError
 from clusterix_lib.nace import nace_labels
 from clusterix_lib.specialisation import location_quotient
+from clusterix_lib.wording import listed
 
 REFERENCE_GROUP = "EU27_2020"
 
@@ -69,6 +71,180 @@ def profile_territory(
             where=f"the data cover {len(countries)} countries: {', '.join(countries)}",
             hint="choose a region in one of those countries, or add statistics for this one (clusterix data build)",
         ) from None
+
+
+def estimated_regions(data: pd.DataFrame, *, geo: str = "geo") -> set[str]:
+    """Codes whose figures in ``data`` are population-share estimates (``nuts_conversion == "estimated"``).
+
+    >>> d = pd.DataFrame({"geo": ["AT12", "LT01"], "nuts_conversion": ["identical", "estimated"]})
+    >>> estimated_regions(d)
+    {'LT01'}
+    """
+    if nuts.CONVERSION_COLUMN not in data:
+        return set()
+    return set(data.loc[data[nuts.CONVERSION_COLUMN].eq("estimated").to_numpy(), geo].unique())
+
+
+def _estimation_groups(codes: Iterable[str]) -> pd.DataFrame:
+    return _groups_cached(tuple(sorted(codes)))
+
+
+@functools.lru_cache(maxsize=8)
+def _groups_cached(codes: tuple[str, ...]) -> pd.DataFrame:
+    return nuts.estimation_groups(codes)
+
+
+def _codes_text(codes: Iterable[str]) -> str:
+    return listed([nuts.region_label(c) for c in codes])
+
+
+def sector_territory(
+    code: str, data: pd.DataFrame, *, regions: pd.DataFrame | None = None, dataset: str | None = None
+) -> nuts.Territory:
+    """Which published regions stand for ``code`` in the sector statistics ``data``, never an estimate alone.
+
+    As :func:`profile_territory`, with the rows' ``nuts_conversion`` taken into account.
+    Eurostat published the sector statistics in NUTS 2013; a region cut differently in NUTS 2021
+    has figures only as population shares of the older regions, which give every part of one
+    old region the same mix of industries (Vilnius, LT01, would look like all of Lithuania). So:
+
+    * a NUTS 2 region with estimated figures is shown together with the other regions estimated
+      from the same old regions (method ``"joint figures"``; their sum is the published figure:
+      LT01 + LT02 = LT00);
+    * a NUTS 1 region whose own figure is an estimate is the sum of its NUTS 2 regions instead
+      (FRC, estimated from the NUTS 2013 "ZEAT" regions, is FRC1 + FRC2, which are exact);
+    * a NUTS 3 region is shown by its parent as before, joined in the same way when needed.
+
+    The territory's ``note`` says so in words a report can print.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"geo": ["LT01", "LT02", "AT12"], "value": [1.0, 2.0, 3.0],
+    ...                   "nuts_conversion": ["estimated", "estimated", "identical"]})
+    >>> t = sector_territory("LT01", d)
+    >>> t.stats_codes, t.method
+    (('LT01', 'LT02'), 'joint figures')
+    >>> sector_territory("AT12", d).method
+    'as is'
+    """
+    available = set(data.loc[data["value"].notna(), "geo"].unique())
+    estimated = estimated_regions(data)
+    code = nuts.validate_region(code, regions=regions)
+    own_estimate = code in estimated and nuts.nuts_level(code) < 2
+    territory = None
+    if own_estimate:
+        try:
+            territory = profile_territory(code, available - {code}, regions=regions)
+        except RegionError:
+            territory = None
+    if territory is None:
+        territory = profile_territory(code, available, regions=regions, dataset=dataset)
+    elif territory.stats_codes != (code,):
+        territory = nuts.Territory(
+            territory.code,
+            territory.name,
+            territory.level,
+            territory.stats_codes,
+            territory.method,
+            territory.note + f" Eurostat's own figure for {code} is left aside: it was estimated by population from "
+            "NUTS 2013 regions with other boundaries, while the regions summed here are published as they are.",
+        )
+    inside = [c for c in territory.stats_codes if c in estimated]
+    if not inside:
+        return territory
+    groups = _estimation_groups({c for c in estimated if len(c) == 4})
+    groups = groups[groups["geo"].isin(inside)]
+    if groups.empty:
+        return territory
+    members = sorted(set(territory.stats_codes).union(*groups["members"]))
+    sources = sorted(set().union(*groups["sources"]))
+    exact = bool(groups["exact"].all())
+    if territory.method == "as is" and territory.stats_codes == (code,) and len(members) == 1:
+        note = (
+            f"{nuts.region_label(code)} did not exist in NUTS 2013, in which Eurostat published these "
+            f"statistics; its figures are population shares of {_codes_text(sources)} (NUTS 2013), "
+            "so its mix of industries is that of the older region, not its own."
+        )
+        return nuts.Territory(code, territory.name, territory.level, territory.stats_codes, "as is", note)
+    if members == sorted(territory.stats_codes):
+        if exact:
+            return territory
+        note = (
+            f" Part of these figures is estimated: parts of {_codes_text(sources)} (NUTS 2013) went to "
+            "other regions and were shared out by population."
+        )
+        return nuts.Territory(
+            code,
+            territory.name,
+            territory.level,
+            territory.stats_codes,
+            territory.method,
+            (territory.note + note).strip(),
+        )
+    missing = [m for m in members if m not in available]
+    others = [m for m in members if m not in territory.stats_codes]
+    lead = f"{territory.note} " if territory.note else ""
+    if missing:
+        note = (
+            f"{lead}Eurostat published these statistics in NUTS 2013 for {_codes_text(sources)}; "
+            f"the figures of {_codes_text(inside)} are population shares of them, so the mix of industries "
+            f"is that of the older region, not the region's own (joining {_codes_text(missing)} would "
+            "give the published figures, but it has none)."
+        )
+        return nuts.Territory(code, territory.name, territory.level, territory.stats_codes, territory.method, note)
+    who = territory.name or code
+    if exact:
+        note = (
+            f"{lead}Eurostat published these statistics in NUTS 2013 for {_codes_text(sources)}, which NUTS 2021 "
+            f"divides into {_codes_text(members)}. Shared out by population, every part would show the same mix "
+            f"of industries, so this report shows {who} together with {_codes_text(others)}: their sum is what "
+            "Eurostat published."
+        )
+    else:
+        note = (
+            f"{lead}Eurostat published these statistics in NUTS 2013 for {_codes_text(sources)}, whose territory "
+            f"NUTS 2021 redraws. {_codes_text(members)} have only population shares of them, which give every part "
+            f"the same mix of industries, so this report shows {who} together with {_codes_text(others)}. Their sum "
+            "is still partly an estimate: pieces of the older regions now belong to other regions."
+        )
+    return nuts.Territory(code, territory.name, territory.level, tuple(members), "joint figures", note)
+
+
+def nuts2_panel(data: pd.DataFrame, *, columns: Iterable[str] = ("year", "geo", "nace_r2", "value")) -> pd.DataFrame:
+    """The NUTS 2 rows of ``data``, with regions that have only joint figures standing together.
+
+    Regions whose figures are population-share estimates of the same older regions (see
+    :func:`sector_territory`) would enter a Europe-wide comparison as copies of one structure;
+    they are replaced by one row per key with their sum, under the key
+    :func:`clusterix_lib.nuts.group_key` (``"LT01+LT02"``). A sum is NaN when a member's value is
+    missing or withheld.
+
+    >>> d = pd.DataFrame({"year": 2014, "geo": ["LT01", "LT02", "AT12", "AT1"], "nace_r2": "C10",
+    ...                   "value": [1.0, 2.0, 3.0, 9.0],
+    ...                   "nuts_conversion": ["estimated", "estimated", "identical", "identical"]})
+    >>> nuts2_panel(d)[["geo", "value"]].values.tolist()
+    [['AT12', 3.0], ['LT01+LT02', 3.0]]
+    """
+    columns = list(columns)
+    nuts2 = data.loc[data["geo"].str.len().eq(4).to_numpy()]
+    estimated = estimated_regions(nuts2)
+    groups = _estimation_groups(estimated) if estimated else pd.DataFrame(columns=["geo", "group", "members"])
+    groups = groups[groups["members"].map(len) > 1]
+    if groups.empty:
+        return nuts2[columns].reset_index(drop=True)
+    key = nuts2["geo"].map(groups.set_index("geo")["group"])
+    joined = key.notna().to_numpy()
+    keys = [c for c in columns if c not in ("geo", "value")]
+    parts = nuts2.loc[joined, columns].assign(geo=key[joined].to_numpy())
+    grouped = parts.groupby([*keys, "geo"], sort=False)["value"]
+    summed = grouped.sum(min_count=1).to_frame()
+    counts = grouped.count()
+    expected = summed.index.get_level_values("geo").map(
+        groups.drop_duplicates("group").set_index("group")["members"].map(len)
+    )
+    summed.loc[counts.to_numpy() < np.asarray(expected), "value"] = np.nan
+    out = pd.concat([nuts2.loc[~joined, columns], summed.reset_index()[columns]], ignore_index=True)
+    return out
 
 
 def territory_series(data: pd.DataFrame, territory: nuts.Territory, *, by: list[str], geo: str = "geo") -> pd.DataFrame:
@@ -189,9 +365,8 @@ def employment_profile(
     reference_share, lq, reference_members``), ``total`` (persons employed in the divisions with a
     value), ``n_divisions`` and ``n_withheld`` (divisions whose figure is withheld).
     """
-    available = employment.loc[employment["value"].notna(), "geo"].unique()
-    territory = profile_territory(
-        code, available, regions=regions, dataset="persons employed by NACE division (Eurostat sbs_r_nuts06_r2)"
+    territory = sector_territory(
+        code, employment, regions=regions, dataset="persons employed by NACE division (Eurostat sbs_r_nuts06_r2)"
     )
     series = territory_series(employment, territory, by=["year", "nace_r2"])
     if year is None or year == 0:

@@ -38,6 +38,7 @@ from clusterix_lib.nace import nace_labels
 __all__ = [
     "panel_code",
     "comparison_panel",
+    "covers_several_nuts2",
     "eu_reference",
     "first_year",
     "quadrant_caveats",
@@ -100,14 +101,39 @@ def panel_code(territory: nuts.Territory) -> str:
     """The code under which the territory appears in :func:`comparison_panel`.
 
     A territory represented by one NUTS 2 region (a NUTS 3 region by its parent) appears as that
-    region; any other as itself.
+    region; one with joint figures under the key of its regions (``"LT01+LT02"``, see
+    :func:`clusterix_lib.profile.nuts2_panel`); any other as itself.
 
     >>> panel_code(nuts.Territory("SE224", "Skåne län", 3, ("SE22",), "parent", ""))
     'SE22'
     """
+    if territory.method == "joint figures":
+        return nuts.group_key(territory.stats_codes)
     if len(territory.stats_codes) == 1 and len(territory.stats_codes[0]) == 4:
         return territory.stats_codes[0]
     return territory.code
+
+
+def covers_several_nuts2(territory: nuts.Territory, *, regions: pd.DataFrame | None = None) -> bool:
+    """True when the territory's figures cover more than one NUTS 2 region's territory.
+
+    Such a territory is larger than the NUTS 2 regions it is compared with, so a ranking by size
+    (cluster *size* stars) favours it. A country or NUTS 1 region with a single NUTS 2 region
+    (Estonia, Luxembourg) is not larger; joint figures are.
+
+    >>> covers_several_nuts2(nuts.Territory("EE", "Eesti", 0, ("EE",), "as is", ""))
+    False
+    >>> covers_several_nuts2(nuts.Territory("AT1", "Ostösterreich", 1, ("AT1",), "as is", ""))
+    True
+    >>> covers_several_nuts2(nuts.Territory("SE224", "Skåne län", 3, ("SE22",), "parent region", ""))
+    False
+    """
+    if len(territory.stats_codes) > 1:
+        return True
+    code = territory.stats_codes[0]
+    if len(code) >= 4:
+        return False
+    return len(nuts.children(code, level=2, regions=regions)) > 1
 
 
 def comparison_panel(employment: pd.DataFrame, territory: nuts.Territory) -> pd.DataFrame:
@@ -125,7 +151,7 @@ def comparison_panel(employment: pd.DataFrame, territory: nuts.Territory) -> pd.
     ['BE21', 'AT1']
     """
     cols = ["year", "geo", "nace_r2", "value"]
-    nuts2 = employment.loc[employment["geo"].str.len() == 4, cols]
+    nuts2 = profile.nuts2_panel(employment, columns=cols)
     if (nuts2["geo"] == panel_code(territory)).any():
         return nuts2.reset_index(drop=True)
     own = profile.territory_series(employment, territory, by=["year", "nace_r2"]).assign(geo=territory.code)

@@ -115,10 +115,9 @@ _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?(-(0[1-9]|[12]\d|3[01]))?$")
 
 def _employment_vectors(employment: pd.DataFrame, regions: list[str], year: int | None) -> tuple[pd.DataFrame, int]:
     """Persons employed by division (columns) for each region (rows) in one year; NaN = withheld."""
-    available = employment.loc[employment["value"].notna(), "geo"].unique()
     series, years = {}, []
     for code in regions:
-        t = profile.profile_territory(code, available)
+        t = profile.sector_territory(code, employment)
         s = profile.territory_series(employment, t, by=["year", "nace_r2"])
         series[code] = s
         years.append(profile.choose_year(s))

@@ -86,3 +86,40 @@ def test_competence_profile_keeps_bases_apart():
     declared = prof[prof["basis"] != "statistics"]
     assert declared["illustrative"].all() and declared["value"].isna().all()
     assert nuts.validate_region("AT12") == "AT12"
+
+
+def test_header_only_file_gives_a_typed_empty_table(tmp_path):
+    empty = cp.load_declared_competences(_write(tmp_path, ""))
+    full = cp.load_declared_competences()
+    assert empty.empty and list(empty.columns) == list(full.columns)
+    assert empty.dtypes.to_dict() == full.dtypes.to_dict()
+    assert empty["illustrative"].dtype == bool and str(empty["year"].dtype) == "Int64"
+
+
+@pytest.mark.parametrize("body", ["", "CZ08,competence,Steel,C24,expert,2018,yes,\n"])
+def test_regional_profile_cell_runs_without_declarations_for_the_region(tmp_path, body):
+    """The expressions of the 'Declared priorities' cell of notebooks/regional_profile.ipynb."""
+    from clusterix_lib import cluster_register
+
+    declared = cp.load_declared_competences(_write(tmp_path, body))
+    territory = profile.employment_profile(datasets.employment(), "AT12")["territory"]
+    own_declared = cp.region_declared(declared, territory.code)
+    own_clusters = cluster_register.region_clusters(cluster_register.load_clusters(), territory.code)
+    assert own_declared.empty and own_declared["title"].tolist() == []
+    illustrative = bool(own_declared["illustrative"].any() or own_clusters["illustrative"].any())
+    assert isinstance(illustrative, bool)
+    shown = own_declared.rename(
+        columns={"kind": "Kind", "title": "Priority or competence", "nace_codes": "NACE", "basis": "Basis"}
+    )[["Priority or competence", "Kind", "NACE", "Basis", "year"]]
+    assert shown.empty
+    # the other readers of the table: the complementarity notebook and the competence profile
+    assert cp.declared_divisions(declared)["geo"].tolist() == declared["region"].tolist()
+    prof = cp.competence_profile(datasets.employment(), "AT12", declared)
+    assert (prof["basis"] == "statistics").all()
+
+
+def test_region_declared_takes_the_region_its_parents_and_children():
+    d = cp.load_declared_competences()
+    own = cp.region_declared(d, "AT12")
+    assert len(own) and set(own["region"]) <= {"AT", "AT1", "AT12"} | {c for c in d["region"] if c.startswith("AT12")}
+    assert cp.region_declared(d, "AT").shape[0] >= own.shape[0]

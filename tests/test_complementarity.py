@@ -260,3 +260,32 @@ def test_scope_keeps_the_sections_divisions_and_their_figures(strengths):
     assert sub.with_threshold(1.5).sectors == sub.sectors
     with pytest.raises(ParameterError, match="none of the sectors"):
         strengths.only(["Z99"])
+
+
+def test_partner_without_statistics_is_left_out_not_fatal(tmp_path):
+    # NO08 (Oslo og Viken) has no SBS figures in NUTS 2021 (its NUTS 2013 sources are incomplete)
+    from clusterix_lib import datasets, paths
+
+    employment = datasets.employment()
+    assert not employment.loc[employment["geo"] == "NO08", "value"].notna().any()
+    s = cm.europe_strengths(employment, 2014, ["AT12", "NO08", "LT01"])
+    assert s.has("AT12") and not s.has("NO08")
+    assert s.aliases["LT01"] == "LT01+LT02" and s.has("LT01")  # joint figures, one row
+    text = (paths.data_dir() / "consortium_clusterix2.csv").read_text(encoding="utf-8")
+    header = text.splitlines()[0].split(",")
+    row = dict.fromkeys(header, "")
+    row |= {
+        "partner_no": "99",
+        "organisation": "Test agency",
+        "short_name": "TEST",
+        "org_type": "agency",
+        "country": "NO",
+        "nuts_code": "NO08",
+        "nuts_version": "2021",
+        "role": "partner",
+        "source": "test",
+    }
+    path = tmp_path / "consortium.csv"
+    path.write_text(text.rstrip("\n") + "\n" + ",".join(row[h] for h in header) + "\n", encoding="utf-8")
+    table = cm.rank_partners("AT12", path, year=2014)
+    assert "NO08" not in set(table["region_b"]) and len(table) >= 5

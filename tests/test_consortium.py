@@ -63,6 +63,41 @@ def test_old_nuts_code_says_what_it_became(tmp_path):
         load_consortium(p)
 
 
+@pytest.mark.parametrize(
+    ("body", "version", "current"),
+    [
+        # codes of NUTS 2013 that NUTS 2016/2021 split: stated as 2016 (wrong) and as 2013 (right, but not 2021)
+        ("1,A,A,AT,AT12,2021\n2,B,B,LT,LT00,2016\n", 2016, ["LT01", "LT02"]),
+        ("1,A,A,AT,AT12,2021\n2,B,B,HU,HU10,2016\n", 2016, ["HU11", "HU12"]),
+        ("1,A,A,AT,AT12,2021\n2,B,B,LT,LT00,2013\n", 2013, ["LT01", "LT02"]),
+        ("1,A,A,AT,AT12,2021\n2,B,B,FR,fr71,2013\n", 2013, ["FRK2"]),
+    ],
+)
+def test_old_code_is_refused_at_load_with_its_current_codes(tmp_path, body, version, current):
+    p = write(tmp_path, body)
+    with pytest.raises(DataFileError) as err:
+        load_consortium(p)
+    msg = str(err.value)
+    old = body.splitlines()[1].split(",")[4]
+    assert str(p) in msg and "line 3" in msg and "column 'nuts_code'" in msg and f"value '{old}'" in msg
+    assert f"NUTS {version}" in msg
+    hint = msg.split("What to do:")[1]
+    assert all(code in hint for code in current) and "nuts_version 2021" in hint
+
+
+def test_code_of_the_wrong_version_that_is_current_says_to_fix_the_version(tmp_path):
+    p = write(tmp_path, "1,A,A,FR,FRK2,2013\n")
+    with pytest.raises(DataFileError, match="FRK2 is not a NUTS 2013 code") as err:
+        load_consortium(p)
+    assert "write nuts_version 2021" in str(err.value)
+
+
+def test_code_of_an_older_version_that_still_exists_is_accepted(tmp_path):
+    p = write(tmp_path, "1,A,A,FR,FRK2,2016\n2,B,B,AT,AT12,2013\n")
+    c = load_consortium(p)
+    assert c["nuts_code"].tolist() == ["FRK2", "AT12"] and c["nuts_version"].tolist() == [2016, 2013]
+
+
 def test_missing_column_and_missing_file(tmp_path):
     p = write(tmp_path, "1,A,AT,AT12\n", header="partner_no,organisation,country,nuts_code\n")
     with pytest.raises(DataFileError, match="nuts_version"):

@@ -79,7 +79,7 @@ def test_extracts_are_nuts_2021_and_tidy():
     regions = pd.read_csv(DATA / extracts.REGIONS_FILE, dtype=str, keep_default_na=False)
     in_2021 = set(regions.loc[regions["in_2021"] == "True", "code"])
     assert set(emp["geo"]) <= in_2021, sorted(set(emp["geo"]) - in_2021)[:10]
-    assert set(emp["nuts_conversion"]) <= {"identical", "recoded", "estimated"}
+    assert set(emp["nuts_conversion"]) <= {"identical", "recoded", "aggregated", "estimated"}
     # partner regions are all there in their NUTS 2021 codes
     for code in ["AT12", "BE2", "BE21", "CZ08", "DK03", "FRK", "FRK1", "FRK2", "HU22", "ITH1", "RO21", "RO32", "SE22"]:
         assert emp.loc[(emp["geo"] == code) & (emp["year"] == 2014), "value"].notna().sum() >= 55, code

@@ -443,7 +443,7 @@ def test_convert_counts_hand_computed(counts_2014, crosswalk):
         "FRK1": (10.0, "recoded"),
         "HU11": (28.0, "estimated"),  # 50 * 0.56
         "HU12": (22.0, "estimated"),  # 50 * 0.44
-        "NO08": (10.0, "estimated"),  # 7 + 3
+        "NO08": (10.0, "aggregated"),  # 7 + 3: two whole regions, exact
         "ITH3": (1000 * 4_848_700 / 4_850_000, "estimated"),  # 999.73195876
         "ITH4": (200 + 1000 * 1_300 / 4_850_000, "estimated"),  # 200.26804124
     }

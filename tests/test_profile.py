@@ -157,8 +157,83 @@ def test_key_figures_with_years_and_sources(employment):
 
 
 def test_any_nuts_region_works_not_only_partners(employment):
-    # a non-partner region whose NUTS 2013 code changed: PL12 split into PL91 + PL92 (estimated)
+    # a non-partner region whose NUTS 2013 code changed: PL12 split into PL91 + PL92 -> joint figures
     prof = profile.employment_profile(employment, "PL91")
-    assert prof["territory"].stats_codes == ("PL91",) and prof["n_divisions"] > 30
+    assert prof["territory"].stats_codes == ("PL91", "PL92") and prof["n_divisions"] > 30
     prof = profile.employment_profile(employment, "DE")  # a country
     assert prof["territory"].level == 0 and prof["total"] > 1e7
+
+
+# ------------------------------------------------------------------------------------------
+# regions whose figures are population-share estimates (NUTS 2013 -> 2021)
+# ------------------------------------------------------------------------------------------
+
+
+def test_estimated_parts_copy_one_structure(employment):
+    # why estimates are never shown alone: PL91 and PL92 are both population shares of PL12, so
+    # every division has the same share in both (the industry mix of PL12, not their own)
+    d = employment[(employment["year"] == 2014) & employment["geo"].isin(["PL91", "PL92"])]
+    wide = d.pivot(index="nace_r2", columns="geo", values="value").dropna()
+    shares = wide / wide.sum()
+    assert len(wide) > 40
+    np.testing.assert_allclose(shares["PL91"], shares["PL92"], rtol=1e-6)  # extract values are rounded
+    # an exact region's structure differs from its neighbour's
+    d = employment[(employment["year"] == 2014) & employment["geo"].isin(["AT12", "AT13"])]
+    wide = d.pivot(index="nace_r2", columns="geo", values="value").dropna()
+    assert not np.allclose((wide / wide.sum())["AT12"], (wide / wide.sum())["AT13"], rtol=1e-3)
+
+
+def test_joint_figures_are_the_sum_of_the_group(employment):
+    prof = profile.employment_profile(employment, "LT01")
+    t = prof["territory"]
+    assert (t.method, t.stats_codes) == ("joint figures", ("LT01", "LT02"))
+    assert "LT00" in t.note and "Eurostat published" in t.note
+    assert t.figures_of == "Sostinės regionas with Vidurio ir vakarų Lietuvos regionas (joint figures)"
+    y = prof["year"]
+    d = employment[(employment["year"] == y) & employment["geo"].isin(["LT01", "LT02"])]
+    by_div = d.groupby("nace_r2")["value"].sum(min_count=2)
+    table = prof["table"].set_index("nace_r2")
+    np.testing.assert_allclose(table["value"].dropna(), by_div.reindex(table["value"].dropna().index))
+    assert prof["total"] == pytest.approx(by_div.sum())
+    # a NUTS 3 region inside the group is joined the same way, after its parent
+    t3 = profile.sector_territory("HU110", employment)
+    assert t3.stats_codes == ("HU11", "HU12") and t3.figures_of == "Budapest with Pest (joint figures)"
+    assert t3.note.startswith("Budapest (HU110) is a NUTS 3 region")
+
+
+def test_partly_estimated_group_says_so(employment):
+    t = profile.sector_territory("NO09", employment)
+    assert t.stats_codes == ("NO09", "NO0A")
+    assert "still partly an estimate" in t.note
+
+
+def test_exact_regions_and_nuts1_estimates(employment):
+    assert profile.sector_territory("AT12", employment) == profile.profile_territory(
+        "AT12", employment.loc[employment["value"].notna(), "geo"].unique()
+    )
+    # FRC's own NUTS 1 figure is estimated (from the 2013 ZEAT regions); its NUTS 2 regions are exact
+    t = profile.sector_territory("FRC", employment)
+    assert (t.method, t.stats_codes) == ("sum of NUTS 2 regions", ("FRC1", "FRC2"))
+    assert "left aside" in t.note
+    assert profile.sector_territory("FRK", employment).stats_codes == ("FRK",)  # FR7 recoded: exact
+
+
+def test_nuts2_panel_counts_each_structure_once(employment):
+    year = employment[employment["year"] == 2014]
+    panel = profile.nuts2_panel(year)
+    geos = set(panel["geo"])
+    for key in ["LT01+LT02", "HU11+HU12", "PL91+PL92", "HR02+HR05+HR06", "IE04+IE05+IE06", "UKM7+UKM8+UKM9"]:
+        assert key in geos, key
+        assert not set(key.split("+")) & geos
+    assert not any(len(g) != 4 and "+" not in g for g in geos)
+    got = panel[(panel["geo"] == "LT01+LT02") & (panel["nace_r2"] == "C10")]["value"].item()
+    parts = year[year["geo"].isin(["LT01", "LT02"]) & (year["nace_r2"] == "C10")]["value"]
+    assert got == pytest.approx(parts.sum())
+    # a withheld member makes the sum unknown, never smaller
+    hidden = year.copy()
+    hidden.loc[(hidden["geo"] == "LT02") & (hidden["nace_r2"] == "C10"), "value"] = np.nan
+    p2 = profile.nuts2_panel(hidden)
+    assert np.isnan(p2[(p2["geo"] == "LT01+LT02") & (p2["nace_r2"] == "C10")]["value"].item())
+    # every other region's rows are untouched
+    untouched = panel[~panel["geo"].str.contains("+", regex=False)]
+    assert len(untouched) == len(year[(year["geo"].str.len() == 4) & ~year["geo"].isin(profile.estimated_regions(year))])

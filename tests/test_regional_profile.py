@@ -64,7 +64,8 @@ def test_territory_rules(built):
     assert at["stats_codes"] == ["AT12"] and at["territory_method"] == "as is"
     assert be["stats_codes"] == ["BE2"] and be["territory_method"] == "as is"
     assert se["stats_codes"] == ["SE22"] and se["territory_method"] != "as is"
-    assert pl["stats_codes"] == ["PL91"]
+    # PL91's figures are population shares of PL12 (NUTS 2013): shown with PL92, their sum is published
+    assert pl["stats_codes"] == ["PL91", "PL92"] and pl["territory_method"] == "joint figures"
 
 
 def test_lq_by_plain_pandas_for_a_nuts1_region(built, employment):

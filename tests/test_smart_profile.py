@@ -24,10 +24,26 @@ def test_comparison_panel_adds_a_nuts1_territory_once(employment):
     be2 = profile.employment_profile(employment, "BE2")["territory"]
     panel = sp.comparison_panel(employment, be2)
     assert (panel["geo"] == "BE2").any()
-    assert set(panel["geo"].str.len()) == {3, 4}  # NUTS 2 regions plus BE2 itself
+    single = panel.loc[~panel["geo"].str.contains("+", regex=False), "geo"]  # "LT01+LT02": joint figures
+    assert set(single.str.len()) == {3, 4}  # NUTS 2 regions plus BE2 itself
     assert not panel.duplicated(["year", "geo", "nace_r2"]).any()
     se = profile.employment_profile(employment, "SE224")["territory"]
-    assert set(sp.comparison_panel(employment, se)["geo"].str.len()) == {4}  # SE22 stands for Skåne
+    geos = sp.comparison_panel(employment, se)["geo"]
+    assert set(geos[~geos.str.contains("+", regex=False)].str.len()) == {4}  # SE22 stands for Skåne
+
+
+def test_joint_region_is_ranked_once(employment):
+    lt = profile.employment_profile(employment, "LT02")["territory"]
+    panel = sp.comparison_panel(employment, lt)
+    assert sp.panel_code(lt) == "LT01+LT02" and (panel["geo"] == "LT01+LT02").any()
+    assert not panel["geo"].isin(["LT01", "LT02"]).any()
+    year = profile.employment_profile(employment, "LT02")["year"]
+    pos = sp.structure_position(employment, lt, year, panel=panel).set_index("measure")
+    assert pos["rank"].notna().all()
+    # both parts get the same position, that of the published whole
+    lt1 = profile.employment_profile(employment, "LT01")["territory"]
+    pos1 = sp.structure_position(employment, lt1, year).set_index("measure")
+    pd.testing.assert_frame_equal(pos, pos1)
 
 
 def test_krugman_and_entropy_by_hand(employment, cz08):
