@@ -461,18 +461,27 @@ def key_figures(
     published regions standing for it -- summed for counts, and only a single stand-in for
     ratios (a ratio cannot be summed). Columns: ``indicator, label, unit, geo, year, value, flag,
     reference_value, dataset_code, note``.
+
+    Joint figures (:func:`sector_territory`) concern the sector statistics only: here the region
+    stands for itself (or a NUTS 3 region for its parent). A value that is a population-share
+    estimate (``nuts_conversion == "estimated"``) says so in its note.
     """
+    if territory.method == "joint figures":
+        own_codes = tuple(c for c in territory.stats_codes if territory.code.startswith(c)) or (territory.code,)
+        method = "as is" if own_codes == (territory.code,) else "parent region"
+        territory = nuts.Territory(territory.code, territory.name, territory.level, own_codes, method, "")
+    cols = ["year", "value", "flag"] + ([nuts.CONVERSION_COLUMN] if nuts.CONVERSION_COLUMN in indicators else [])
     rows = []
     for ind, spec in specs.iterrows():
         data = indicators[(indicators["indicator"] == ind) & indicators["value"].notna()]
         own = data[data["geo"] == territory.code]
         note = ""
         if not own.empty:
-            series = own[["year", "value", "flag"]]
+            series = own[cols]
             geo = territory.code
         elif len(territory.stats_codes) == 1:
             geo = territory.stats_codes[0]
-            series = data.loc[data["geo"] == geo, ["year", "value", "flag"]]
+            series = data.loc[data["geo"] == geo, cols]
             note = f"value for {geo}" if geo != territory.code else ""
         elif spec.get("kind", "ratio") == "count":
             series = territory_series(data, territory, by=["year"]).dropna(subset=["value"])
@@ -498,6 +507,8 @@ def key_figures(
             )
             continue
         latest = series.sort_values("year").iloc[-1]
+        if latest.get(nuts.CONVERSION_COLUMN) == "estimated":
+            note = "; ".join(n for n in (note, "estimated by population from NUTS 2013 regions") if n)
         ref = indicators[
             (indicators["indicator"] == ind) & (indicators["geo"] == reference) & (indicators["year"] == latest["year"])
         ]

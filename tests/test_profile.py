@@ -236,4 +236,20 @@ def test_nuts2_panel_counts_each_structure_once(employment):
     assert np.isnan(p2[(p2["geo"] == "LT01+LT02") & (p2["nace_r2"] == "C10")]["value"].item())
     # every other region's rows are untouched
     untouched = panel[~panel["geo"].str.contains("+", regex=False)]
-    assert len(untouched) == len(year[(year["geo"].str.len() == 4) & ~year["geo"].isin(profile.estimated_regions(year))])
+    assert len(untouched) == len(
+        year[(year["geo"].str.len() == 4) & ~year["geo"].isin(profile.estimated_regions(year))]
+    )
+
+
+def test_key_figures_of_a_joint_region_are_its_own(employment):
+    # joint figures concern the sector statistics only; innovation indicators are published for HU11 itself
+    ind, specs = datasets.indicators(), datasets.indicator_specs()
+    t = profile.sector_territory("HU11", employment)
+    assert t.method == "joint figures"
+    facts = profile.key_figures(ind, t, specs).set_index("indicator")
+    assert (facts["geo"] == "HU11").all()
+    own = ind[(ind["geo"] == "HU11") & (ind["indicator"] == "gerd_pc_gdp")].sort_values("year").iloc[-1]
+    assert facts.loc["gerd_pc_gdp", "value"] == pytest.approx(own["value"])
+    # the LFS employment of HU11 up to 2015 is a population share of HU10: the note says so
+    assert "estimated by population" in facts.loc["employment_ths", "note"]
+    assert "estimated" not in facts.loc["gerd_pc_gdp", "note"]
