@@ -49,6 +49,8 @@ from clusterix_lib.fileio import atomic_write_bytes
 from clusterix_lib.paths import cache_dir
 
 __all__ = [
+    "FLAG_MEANINGS",
+    "flag_meaning",
     "DEFAULT_BASE_URL",
     "FLAG_LETTERS",
     "download_dataset",
@@ -63,6 +65,33 @@ DEFAULT_BASE_URL = "https://ec.europa.eu/eurostat/api/dissemination/sdmx/2.1/dat
 
 #: The flag letters Eurostat uses; any other letter in a cell is an error.
 FLAG_LETTERS = "bcdefinprsuz"
+
+#: What each flag letter means, in Eurostat's words (shortened).
+FLAG_MEANINGS: dict[str, str] = {
+    "b": "break in time series",
+    "c": "confidential",
+    "d": "definition differs",
+    "e": "estimated",
+    "f": "forecast",
+    "i": "see metadata",
+    "n": "not significant",
+    "p": "provisional",
+    "r": "revised",
+    "s": "Eurostat estimate",
+    "u": "low reliability",
+    "z": "not applicable",
+}
+
+
+def flag_meaning(flag: str) -> str:
+    """Plain words for a cell's flag letters, in their order; ``""`` for no flag.
+
+    >>> flag_meaning("bc"), flag_meaning(""), flag_meaning("c")
+    ('break in time series, confidential', '', 'confidential')
+    """
+    text = "" if flag is None or flag != flag else str(flag)
+    return ", ".join(FLAG_MEANINGS.get(letter, f"unknown flag '{letter}'") for letter in text if not letter.isspace())
+
 
 Source = str | Path | IO[bytes] | IO[str]
 

@@ -448,6 +448,29 @@ def top_specialisations(table: pd.DataFrame, n: int = 15, *, min_share: float = 
     return t.sort_values(["lq", "nace_r2"], ascending=[False, True]).head(n).reset_index(drop=True)
 
 
+def withheld_caveat(n_withheld: int, n_divisions: int, *, threshold: int = 15) -> str:
+    """A caveat for measures built from a region's published divisions when many are withheld.
+
+    Diversity, specialisation indices, complexity and ranks computed over the published
+    divisions describe only part of a region whose figures Eurostat withholds for many divisions
+    (in 2014 the median NUTS 2 region has 7 of 68 withheld; Malta 24, the Irish regions 40).
+    Returns ``""`` below ``threshold`` withheld divisions.
+
+    >>> withheld_caveat(3, 65)
+    ''
+    >>> withheld_caveat(24, 44)[:60]
+    '**Read with care:** 24 of 68 divisions (35 %) are withheld f'
+    """
+    if n_withheld < threshold:
+        return ""
+    total = n_withheld + n_divisions
+    return (
+        f"**Read with care:** {n_withheld} of {total} divisions ({n_withheld / total:.0%}".replace("%", " %")
+        + ") are withheld for this region, so these measures and ranks rest on the part of its economy "
+        "that is published, and can differ much from the whole."
+    )
+
+
 def key_figures(
     indicators: pd.DataFrame,
     territory: nuts.Territory,

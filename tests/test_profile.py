@@ -253,3 +253,9 @@ def test_key_figures_of_a_joint_region_are_its_own(employment):
     # the LFS employment of HU11 up to 2015 is a population share of HU10: the note says so
     assert "estimated by population" in facts.loc["employment_ths", "note"]
     assert "estimated" not in facts.loc["gerd_pc_gdp", "note"]
+
+
+def test_withheld_caveat_threshold_and_words():
+    assert profile.withheld_caveat(14, 54) == ""
+    text = profile.withheld_caveat(15, 53)
+    assert "15 of 68 divisions (22 %)" in text and "Read with care" in text
