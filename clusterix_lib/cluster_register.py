@@ -70,7 +70,8 @@ def load_clusters(path: str | Path | None = None, *, regions: pd.DataFrame | Non
             codes.append(nuts.validate_region(code, regions=regions))
         except ClusterixError as exc:
             fail(row, "region", exc.what, exc.hint or "use a NUTS 2021 code")
-    table["region"] = codes
+    # explicit dtypes: a header-only file gives the same columns and types as a filled one
+    table["region"] = pd.Series(codes, index=table.index, dtype=table["cluster_id"].dtype)
     for col in member_cols:  # an empty count is unknown (NA), not zero
         table[col] = number_column(table, col, fail, whole=True, lo=0).astype("Int64")
     table["label"] = table["label"].str.lower()
@@ -78,20 +79,25 @@ def load_clusters(path: str | Path | None = None, *, regions: pd.DataFrame | Non
     if len(bad):
         fail(bad[0], "label", "unknown label", "use bronze, silver, gold, or leave it empty")
     prime_nace_codes(table["nace_codes"])
-    table["divisions"] = [
-        nace_divisions(v, where=location(path, line=i + 2, column="nace_codes"))
-        for i, v in enumerate(table["nace_codes"])
-    ]
+    table["divisions"] = pd.Series(
+        [
+            nace_divisions(v, where=location(path, line=i + 2, column="nace_codes"))
+            for i, v in enumerate(table["nace_codes"])
+        ],
+        index=table.index,
+        dtype=object,
+    )
     # the total is unknown when any count is (a partial sum would understate the cluster)
     table["members_total"] = table[member_cols].sum(axis=1, skipna=False)
-    table["illustrative"] = table["illustrative"].str.lower().isin(["yes", "true", "1", "y"])
+    table["illustrative"] = table["illustrative"].str.lower().isin(["yes", "true", "1", "y"]).astype(bool)
     return table
 
 
 def region_clusters(register: pd.DataFrame, code: str) -> pd.DataFrame:
     """The clusters of a region: those registered in it or in a region nested in it (or it in them)."""
-    r = register["region"]
-    return register[r.str.startswith(code) | r.map(lambda c: code.startswith(c))].reset_index(drop=True)
+    r = register["region"].astype(str)
+    inside = np.array([c.startswith(code) or code.startswith(c) for c in r], dtype=bool)
+    return register[inside].reset_index(drop=True)
 
 
 def cluster_pairs(

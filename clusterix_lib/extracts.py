@@ -244,7 +244,7 @@ INNOVATION_INDICATORS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec(
         "patents_nr",
         "EPO patent applications",
-        "number",
+        "applications (fractional count by inventors' regions)",
         "pat_ep_rtot",
         {"unit": "NR"},
         "pat_ep_rtot_nr",

@@ -101,3 +101,17 @@ def test_bad_parameters():
         cr.cluster_pairs(_register(), PHI, SECTORS, scope="everywhere")
     with pytest.raises(ParameterError):
         cr.cluster_pairs(_register(), PHI, SECTORS, w_shared=2)
+
+
+def test_header_only_register_is_an_empty_register(tmp_path):
+    # a partner who has no cluster yet: the file has only its header; the profile code must run on it
+    p = tmp_path / "clusters.csv"
+    p.write_text(HEADER, encoding="utf-8")
+    empty = cr.load_clusters(p)
+    full = cr.load_clusters()
+    assert empty.empty and list(empty.columns) == list(full.columns)
+    assert empty["illustrative"].dtype == bool and empty["divisions"].dtype == object
+    own = cr.region_clusters(empty, "AT12")
+    assert own.empty and "cluster_id" in own.columns
+    assert not bool(own["illustrative"].any())
+    assert cr.region_clusters(full, "AT1")["region"].str.startswith("AT1").all()
