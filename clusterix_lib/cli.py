@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -54,12 +56,60 @@ def _key_param_default(rtype, region: str | None) -> Any:
     raise ParameterError(f"report type {rtype.name!r} needs the parameter {rtype.key_param!r}", hint=hint)
 
 
+def report_key(key_param: str, params: dict[str, Any]) -> str:
+    """The value naming a report by its key parameter in its title and file name.
+
+    For a consortium-wide report (key ``consortium``) this is the consortium the report is really
+    built from, so that two different reports never share a file:
+
+    * ``regions`` given (a list of NUTS codes shown instead of the consortium's):
+      ``"regions-AT12-CZ08"`` (codes upper-cased, letters and digits only, each once, in the order
+      given); more than 40
+      characters of codes become ``"regions-AT12-and-7-more-<hash>"``, the hash being the first
+      8 hex digits of the SHA-1 of the sorted codes joined by commas;
+    * ``consortium_file`` given: the file's name without ``.csv`` (``mine.csv`` -> ``"mine"``); if
+      a different file of that name is in ``data/`` the name takes ``-<hash>`` of the file's
+      absolute path, so it cannot overwrite that consortium's report;
+    * otherwise the key parameter's value (``consortium_clusterix2``).
+
+    Examples
+    --------
+    >>> report_key("consortium", {"consortium": "consortium_clusterix2", "regions": ["at12", "CZ08"]})
+    'regions-AT12-CZ08'
+    >>> report_key("consortium", {"consortium": "consortium_clusterix2", "consortium_file": "/tmp/mine.csv"})
+    'mine'
+    >>> report_key("review", {"review": "CZ08-2018"})
+    'CZ08-2018'
+    """
+    value = str(params[key_param])
+    if key_param != "consortium":
+        return value
+    regions = params.get("regions")
+    if regions:
+        codes = list(dict.fromkeys(re.sub(r"[^A-Z0-9]", "", str(r).upper()) for r in regions))
+        joined = "-".join(codes)
+        if len(joined) > 40:
+            digest = hashlib.sha1(",".join(sorted(codes)).encode()).hexdigest()[:8]
+            joined = f"{codes[0]}-and-{len(codes) - 1}-more-{digest}"
+        return f"regions-{joined}"
+    file = params.get("consortium_file")
+    if file:
+        path = Path(file).expanduser().resolve()
+        namesake = (paths.data_dir() / f"{path.stem}.csv").resolve()
+        if namesake.exists() and namesake != path:
+            return f"{path.stem}-{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+        return path.stem
+    return value
+
+
 def report_job(report: str, region: str | None, params: dict | None = None, *, out_dir: Path | None = None):
     """The :class:`~clusterix_lib.batch.ReportJob` for one report of one region.
 
     ``params`` holds the notebook's other parameters (validated later, before any kernel starts).
     A report type without a region parameter (a consortium-wide scoreboard, say) takes
-    ``region=None`` and is filed under ``consortium/`` by its key parameter.
+    ``region=None`` and is filed under ``consortium/`` by its key parameter -- by the consortium
+    it is built from (:func:`report_key`), so a report of another consortium file or of a list
+    of regions never overwrites the default consortium's.
     """
     from clusterix_lib import batch, datasets, nuts
 
@@ -68,7 +118,14 @@ def report_job(report: str, region: str | None, params: dict | None = None, *, o
     all_params = dict(params or {})
     if rtype.key_param and rtype.key_param not in all_params:
         all_params[rtype.key_param] = _key_param_default(rtype, region)
-    key = f" — {all_params[rtype.key_param]}" if rtype.key_param else ""
+    if all_params.get("consortium_file"):
+        # the notebook runs in notebooks/: a path relative to where the command was typed would
+        # name another file there than the one the report is named after
+        all_params["consortium_file"] = str(Path(all_params["consortium_file"]).expanduser().resolve())
+    named = dict(all_params)  # the parameters as the file name and title see them
+    if rtype.key_param:
+        named[rtype.key_param] = report_key(rtype.key_param, all_params)
+    key = f" — {named[rtype.key_param]}" if rtype.key_param else ""
     if rtype.region_param is None:
         code = name = None
         title = f"{rtype.title}{key}"
@@ -95,7 +152,7 @@ def report_job(report: str, region: str | None, params: dict | None = None, *, o
     return batch.ReportJob(
         notebook=paths.notebooks_dir() / rtype.notebook,
         params=all_params,
-        output_stem=folder / rtype.stem(all_params),
+        output_stem=folder / rtype.stem(named),
         title=title,
         group=group,
         report_type=rtype.title,

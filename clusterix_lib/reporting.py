@@ -50,6 +50,7 @@ __all__ = [
     "RECORD_OUTPUT_TAG",
     "REMOVED_CELL_TAGS",
     "TABLE_MIMETYPE",
+    "PARAMETER_BOUNDS",
     "ReportResult",
     "escape",
     "execute_notebook",
@@ -59,6 +60,7 @@ __all__ = [
     "offline_violations",
     "one_line",
     "output_paths",
+    "parameter_bounds",
     "read_records",
     "read_tables",
     "record",
@@ -533,6 +535,75 @@ def _check_type(name: str, value: Any, type_text: str) -> tuple[Any, str | None]
     return value, (f"parameter {name!r} must be {type_text}, got {type(value).__name__} {value!r}")
 
 
+#: Range rules by parameter name, for the parameters that mean the same in every report notebook: a
+#: count of things shown, compared or drawn is at least 1, ``year`` is 0 ("the latest") or a year,
+#: a random seed is not negative. ``(low, high)``, ``None`` for no bound. A notebook can state its
+#: own rule at the end of a parameter's comment -- ``top_n: int = 15  # bars shown (>= 1, <= 40)``
+#: -- which wins over this table (see :func:`parameter_bounds`).
+PARAMETER_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "top_n": (1, None),
+    "n_worth": (1, None),
+    "k": (1, None),
+    "k_region": (1, None),
+    "n_boot": (1, None),
+    "n_draws": (1, None),
+    "seed": (0, None),
+    "year": (0, None),
+}
+
+_BOUND = r"(>=|≥|<=|≤)\s*([+-]?\d+(?:\.\d+)?)"
+_RANGE_RULE = re.compile(rf"\(\s*{_BOUND}\s*(?:,\s*{_BOUND}\s*)?\)")
+
+
+def parameter_bounds(name: str, help_text: str = "") -> tuple[float | None, float | None]:
+    """The range rule of a numeric parameter: ``(low, high)``, ``None`` where there is no bound.
+
+    A rule in the parameter's help comment -- ``(>= 1)``, ``(≤ 50)`` or ``(>= 1, <= 50)`` --
+    wins; otherwise :data:`PARAMETER_BOUNDS` by name; otherwise no rule. Text like
+    ``(level 0-3)`` is not a rule.
+
+    Examples
+    --------
+    >>> parameter_bounds("top_n", "bars shown (>= 1, <= 40)")
+    (1, 40)
+    >>> parameter_bounds("top_n", "number of specialisations shown")
+    (1, None)
+    >>> parameter_bounds("share", "of the total (≥ 0.5)"), parameter_bounds("level", "NUTS level (level 0-3)")
+    ((0.5, None), (None, None))
+    """
+    m = _RANGE_RULE.search(help_text or "")
+    if m is None:
+        return PARAMETER_BOUNDS.get(name, (None, None))
+    low: float | None = None
+    high: float | None = None
+    for op, number in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+        if op is None:
+            continue
+        bound = float(number)
+        bound = int(bound) if bound.is_integer() else bound
+        if op in (">=", "≥"):
+            low = bound
+        else:
+            high = bound
+    return low, high
+
+
+def _check_range(name: str, value: Any, bounds: tuple[float | None, float | None]) -> str | None:
+    """The problem with a number outside ``bounds`` (NaN is outside every bound), or None."""
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (low is None and high is None):
+        return None
+    if (low is None or value >= low) and (high is None or value <= high):
+        return None
+    if low is not None and high is not None:
+        rule = f"from {low:g} to {high:g}"
+    elif low is not None:
+        rule = f"≥ {low:g}"
+    else:
+        rule = f"≤ {high:g}"
+    return f"parameter {name!r} must be {rule}, got {value!r}"
+
+
 def validate_parameters(
     notebook: str | Path,
     params: Mapping[str, Any],
@@ -546,7 +617,10 @@ def validate_parameters(
     2. types, by the annotation in the ``parameters`` cell: ``int`` is accepted for
        ``float`` (converted), ``bool`` is *not* an ``int``, numpy scalars become plain Python;
        ``X | None`` / ``Optional[X]`` accept ``None``; values must be plain JSON types;
-    3. custom ``validators``, called for parameters that passed 1-2. A validator returns the
+    3. ranges of numbers, by :func:`parameter_bounds`: a rule in the parameter's comment
+       (``# bars shown (>= 1)``) or, for the shared names, :data:`PARAMETER_BOUNDS`
+       (``top_n=-5`` is refused);
+    4. custom ``validators``, called for parameters that passed 1-3. A validator returns the
        (possibly normalised) value, or ``None`` to keep it; it signals a bad value by raising
        :class:`~clusterix_lib.errors.ParameterError` (``ValueError``/``TypeError`` count too).
 
@@ -583,6 +657,8 @@ def validate_parameters(
             problems.append(f"unknown parameter {name!r}{hint} (known: {', '.join(declared)})")
             continue
         converted, problem = _check_type(name, value, declared[name]["type"])
+        if problem is None:
+            problem = _check_range(name, converted, parameter_bounds(name, declared[name].get("help", "")))
         if problem:
             problems.append(problem)
             continue
@@ -1769,18 +1845,45 @@ def escape(text: Any) -> str:
 def parse_cli_value(value: str, type_text: str) -> Any:
     """Convert a command-line ``NAME=VALUE`` value by the parameter's declared type.
 
-    Only ``int``, ``float`` and ``bool`` annotations convert; everything else stays text, so a
-    region code such as ``NO`` or ``012`` is never mangled (papermill's ``-p`` would).
+    ``int``, ``float`` and ``bool`` annotations convert; a list annotation (``list``,
+    ``list[str]``, ``list[int] | None``, ``Optional[list[str]]``) takes either a JSON or Python
+    list (``["AT12", "CZ08"]``) or plain comma-separated items (``AT12,CZ08``), each stripped
+    and, for ``list[int]``/``list[float]``/``list[bool]``, converted like a single value; an
+    empty value is the empty list. Everything else stays text, so a region code such as ``NO``
+    or ``012`` is never mangled (papermill's ``-p`` would). A value that cannot be converted is
+    returned as text, and :func:`validate_parameters` then names the parameter and its type.
 
     Examples
     --------
     >>> parse_cli_value("2014", "int"), parse_cli_value("NO", "str"), parse_cli_value("yes", "bool")
     (2014, 'NO', True)
+    >>> parse_cli_value("AT12, CZ08", "list[str]"), parse_cli_value('["AT12", "CZ08"]', "list[str] | None")
+    (['AT12', 'CZ08'], ['AT12', 'CZ08'])
+    >>> parse_cli_value("2014,2019", "list[int]"), parse_cli_value("", "list"), parse_cli_value("NO", "list[str]")
+    ([2014, 2019], [], ['NO'])
     """
-    t = type_text.replace(" ", "").lower()
-    base = set(t.replace("optional[", "").rstrip("]").split("|")) - {"none"}
-    if value.lower() == "none" and "none" in t:
+    t = type_text.replace(" ", "").replace("typing.", "").lower()
+    if value.strip().lower() == "none" and "none" in t:
         return None
+    unwrapped = re.fullmatch(r"(?:optional|union)\[(.+)\]", t)
+    parts = (unwrapped.group(1) if unwrapped else t).replace(",none", "|none").split("|")
+    base = {re.sub(r"\[.*\]$", "", p) for p in parts} - {"none", "nonetype"}
+    if base == {"list"}:
+        inner = re.fullmatch(r"list\[(.+)\]", next(p for p in parts if p.startswith("list")))
+        item_type = inner.group(1) if inner else "str"
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                items = json.loads(text)
+            except ValueError:
+                try:
+                    items = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    return value  # left as text: validate_parameters reports the wrong type
+            if not isinstance(items, list):
+                return value
+            return [parse_cli_value(i.strip(), item_type) if isinstance(i, str) else i for i in items]
+        return [parse_cli_value(i.strip(), item_type) for i in text.split(",") if i.strip()]
     try:
         if base == {"int"}:
             return int(value)

@@ -10,11 +10,17 @@ allow it, using :mod:`clusterix_lib.composite`:
    left out: this is a *RIS-style* index, not the RIS.
 2. **Pool** (:func:`pool_units`): the NUTS 2 regions of the EU-27; in a country whose NUTS 2
    regions carry fewer than half of the R&D and HRST indicator-years while its NUTS 1 regions
-   carry more, its NUTS 1 regions (RIS also mixes levels: Belgium is scored at NUTS 1).
+   carry more, its NUTS 1 regions (RIS also mixes levels: Belgium is scored at NUTS 1). The EU-27
+   members come from ``data/country_groups.csv``; a requested region of another country (a UK
+   region) is scored on the pool's scale for comparison but not ranked
+   (:meth:`Scoreboard.outside`); a requested region without enough data of its own is stood for
+   by the scored region containing it (:func:`scoreboard_regions`).
 3. **Missing values**: the latest available year is carried forward (EIS rule), at most 3 years
    for the R&D and HRST indicators; patents stop in 2012 (Eurostat ended the regional series), so
    their 2012 value stands for every later year -- for every region alike, and the report says so.
-   A region-year with fewer than 3 of the 5 indicators gets no score (listed, never zero).
+   A region-year with fewer than 3 of the 5 indicators gets no score (listed, never zero);
+   :func:`missing_value_notes` says in words why an indicator is missing in a year (the latest
+   figure is too old, figures start later, or there are none).
 4. **Outliers**: the skew-kurtosis rule over all region-years (winsorise, else log), see
    :func:`clusterix_lib.composite.treat`.
 5. **Normalisation**: min-max to [0, 100] over all regions **and** years (EIS), so that scores
@@ -58,12 +64,15 @@ __all__ = [
     "candidate_units",
     "choose_scoreboard_year",
     "group_code",
+    "missing_value_notes",
+    "missing_values",
     "performance_group",
     "performance_subgroup",
     "plot_group_map",
     "plot_rank_uncertainty",
     "plot_relative_trend",
     "pool_units",
+    "region_coverage",
     "ris_framework",
     "scoreboard_data",
     "scoreboard_regions",
@@ -73,6 +82,7 @@ __all__ = [
     "score_at_range_edge",
     "subgroup_cutoffs",
     "treatment_summary",
+    "with_article",
 ]
 
 EU = "EU27_2020"
@@ -88,6 +98,35 @@ YEARS = tuple(range(2011, 2021))
 MIN_COVERAGE = 0.6  # 3 of the 5 indicators
 SCALE_NOTE = "scored on the scale of the EU regions (not one of the pool's units)"
 Boundary = Literal["lower", "upper"]
+
+
+def with_article(phrase: str) -> str:
+    """``phrase`` with "a" or "an" before it, by the sound of its first word.
+
+    A word is read as spoken: "an" before a vowel letter, except words sounding like "you" or
+    "one" (``Eu...``, ``Uni...``, ``One...``: "a European region"), and before a silent h
+    (``hour``, ``honest``). An abbreviation of at most three capitals is read letter by letter
+    ("an EU region", "an R&D unit", "a CZ region"); a longer one as a word ("a NUTS 2 region").
+
+    Examples
+    --------
+    >>> with_article("Innovation Leader"), with_article("Emerging Innovator"), with_article("Strong Innovator")
+    ('an Innovation Leader', 'an Emerging Innovator', 'a Strong Innovator')
+    >>> with_article("upper estimate"), with_article("European region"), with_article("EU region")
+    ('an upper estimate', 'a European region', 'an EU region')
+    >>> with_article("NUTS 2 region"), with_article("hour")
+    ('a NUTS 2 region', 'an hour')
+    """
+    phrase = phrase.strip()
+    word = phrase.split(" ")[0]
+    low = word.lower()
+    letters = [c for c in word if c.isalpha()]
+    if letters and "".join(letters).isupper() and len(letters) <= 3:  # spelt out: "ef", "em", "ar"...
+        vowel = letters[0].lower() in "aefhilmnorsx"
+    else:
+        vowel = low[:1] in ("a", "e", "i", "o", "u") and not low.startswith(("eu", "uni", "use", "one", "once"))
+        vowel = vowel or low.startswith(("hour", "honest", "honour", "heir"))
+    return f"{'an' if vowel else 'a'} {phrase}"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -340,6 +379,44 @@ def scoreboard_data(
     return long, pd.DataFrame(notes, columns=["unit", "time", "indicator", "note"])
 
 
+def _in_sentence(label: str) -> str:
+    """An indicator label inside a sentence: ``"Human resources..."`` -> ``"human resources..."``;
+    an abbreviation (``"R&D ..."``, ``"EPO ..."``) keeps its capitals."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _years_phrase(years: pd.Series) -> str:
+    """``"in 2020"`` or ``"in 2012–2020"`` for the years a figure is published."""
+    lo, hi = int(years.min()), int(years.max())
+    return f"in {lo}" if lo == hi else f"in {lo}–{hi}"
+
+
+def region_coverage(code: str, data: pd.DataFrame, framework: pd.DataFrame | None = None) -> str:
+    """The indicators a unit has figures for in ``data``, in words, e.g.
+    ``"human resources in science and technology in 2012–2020"`` (``""`` if none).
+
+    Indicators published for the same years are listed together, in the framework's order.
+
+    >>> d = pd.DataFrame({"unit": "XX1", "time": [2019, 2020, 2020, 2020], "value": [1.0, 2.0, 3.0, None],
+    ...                   "indicator": ["hrst_pc_act", "hrst_pc_act", "berd_pc_gdp", "rd_public_pc_gdp"]})
+    >>> region_coverage("XX1", d)
+    'human resources in science and technology in 2019–2020 and R&D expenditure in the business sector (BERD) in 2020'
+    """
+    from clusterix_lib.wording import listed
+
+    fw = ris_framework() if framework is None else framework
+    d = data[(data["unit"] == code) & data["value"].notna()]
+    if d.empty:
+        return ""
+    spans = d.groupby("indicator")["time"].agg(_years_phrase)
+    labels = fw.set_index("indicator")["label"]
+    order = [i for i in fw["indicator"] if i in spans.index]
+    groups: dict[str, list[str]] = {}
+    for ind in order:
+        groups.setdefault(spans[ind], []).append(_in_sentence(str(labels[ind])))
+    return listed([f"{listed(labs)} {span}" for span, labs in groups.items()])
+
+
 def scoreboard_regions(
     regions: Iterable[str], data: pd.DataFrame, pool: Sequence[str], *, min_coverage: float = MIN_COVERAGE
 ) -> pd.DataFrame:
@@ -348,29 +425,62 @@ def scoreboard_regions(
     A region in the pool stands for itself; a region outside the pool with data for at least
     ``min_coverage`` of the indicators in some year is scored on the pool's scale; otherwise the
     regions publishing data stand for it (a NUTS 3 region by its NUTS 2 region, a NUTS 1 region by
-    its NUTS 2 regions), as in the regional profile. Returns ``region, name, unit, note``
-    (several rows for a region standing for several units; ``unit`` empty where none has data).
+    its NUTS 2 regions), as in the regional profile; failing those, the nearest larger region
+    containing it that is scored (a NUTS 2 region of a country the pool scores at NUTS 1, such as
+    Grad Zagreb, HR05, by Croatia's NUTS 1 region HR0). The note then says which indicators the
+    region itself has (too few for a score), never that it has none when it has some.
+
+    Returns ``region, name, unit, note`` (several rows for a region standing for several units;
+    ``unit`` empty where none has data).
     """
     from clusterix_lib.profile import profile_territory
 
     n_ind = data["indicator"].nunique()
-    cov = data[data["value"].notna()].groupby(["unit", "time"]).size().groupby("unit").max() / n_ind
+    need = math.ceil(min_coverage * n_ind - 1e-9)
+    observed = data[data["value"].notna()]
+    cov = observed.groupby(["unit", "time"]).size().groupby("unit").max() / n_ind
     available = set(cov.index[cov >= min_coverage]) | set(pool)
+    pool_set = set(pool)
+    span = f"{int(data['time'].min())}–{int(data['time'].max())}" if len(data) else ""
     rows = []
     for code in dict.fromkeys(regions):
         code = nuts.validate_region(code)
         name = nuts.region_name(code)
         if code in available:
-            note = "" if code in set(pool) else SCALE_NOTE
+            note = "" if code in pool_set else SCALE_NOTE
             rows.append({"region": code, "name": name, "unit": code, "note": note})
             continue
         try:
             t = profile_territory(code, available)
         except RegionError:
-            rows.append({"region": code, "name": name, "unit": "", "note": "no indicator data for this region"})
+            pass
+        else:
+            for u in t.stats_codes:
+                rows.append({"region": code, "name": name, "unit": u, "note": t.note})
             continue
-        for u in t.stats_codes:
-            rows.append({"region": code, "name": name, "unit": u, "note": t.note})
+        has = region_coverage(code, data)
+        own = (
+            f"{name} ({code}) has figures for only {has}: fewer than {need} of the {n_ind} indicators in any "
+            f"year, too few for a score"
+            if has
+            else f"{name} ({code}) has no figures for any of the {n_ind} indicators in {span}"
+        )
+        up = next((code[:k] for k in range(len(code) - 1, 2, -1) if code[:k] in available), None)
+        if up is None:
+            rows.append(
+                {
+                    "region": code,
+                    "name": name,
+                    "unit": "",
+                    "note": f"{own}, and no larger region containing it has enough data to stand for it.",
+                }
+            )
+            continue
+        note = f"{own}. {nuts.region_name(up)} ({up}), the NUTS {nuts.nuts_level(up)} region containing it, "
+        note += "stands for it"
+        if up in pool_set and nuts.nuts_level(up) == 1:
+            note += f": the scoreboard scores {nuts.region_name(code[:2])} ({code[:2]}) by its NUTS 1 regions"
+        rows.append({"region": code, "name": name, "unit": up, "note": note + "."})
     return pd.DataFrame(rows, columns=["region", "name", "unit", "note"])
 
 
@@ -386,7 +496,10 @@ class Scoreboard:
     ``scores``: ``unit, name, level, time, sii, relative, relative_to_base, group, subgroup,
     rank, n_ranked, coverage, in_pool``; ``eu``: the EU-27 SII by year; ``regions``: the requested
     regions and the units standing for them; ``log``: every imputation, treatment and gap;
-    ``notes``: derived values; ``result``: the :class:`~clusterix_lib.composite.CompositeResult`.
+    ``notes``: derived values; ``result``: the :class:`~clusterix_lib.composite.CompositeResult`;
+    ``countries``: the pool's countries (by default the EU-27 of ``data/country_groups.csv``) --
+    a unit of another country (a UK region, say) is scored on the same scale but not ranked, and
+    ``scope`` says in words what those countries are.
     """
 
     scores: pd.DataFrame
@@ -400,6 +513,18 @@ class Scoreboard:
     boundary: Boundary
     years: tuple[int, ...]
     extra: list[str] = field(default_factory=list)
+    countries: tuple[str, ...] = ()
+    scope: str = "an EU-27 member state"
+
+    def outside(self, units: Iterable[str]) -> np.ndarray:
+        """Whether each unit lies outside the pool's countries (never ranked); False for the EU-27 and ``""``.
+
+        Units are NUTS codes, whose first two letters are the country.
+        """
+        u = pd.Series(list(units), dtype=object).fillna("")
+        if not self.countries:
+            return np.zeros(len(u), dtype=bool)
+        return ((u != EU) & (u != "") & ~u.str[:2].isin(list(self.countries))).to_numpy()
 
     @property
     def log(self) -> pd.DataFrame:
@@ -422,7 +547,9 @@ class Scoreboard:
         """The requested regions in ``year``: one row per (region, unit) with score, group and rank.
 
         ``note`` is true of ``year``: a region outside the pool without a score in ``year`` is not
-        said to be "scored on the scale of the EU regions", but to have no score that year.
+        said to be "scored on the scale of the EU regions", but to have no score that year; a unit
+        outside the pool's countries (:meth:`outside`) is said to be scored for comparison but not
+        ranked (its ``rank`` is empty).
         """
         t = self.year_table(year).drop(columns="name")
         out = self.regions.merge(t, on="unit", how="left")
@@ -431,6 +558,18 @@ class Scoreboard:
             f"not one of the pool's units: it is placed on the scale of the EU regions in the years it has "
             f"enough data, but has no score in {year}."
         )
+        for i in np.flatnonzero(self.outside(out["unit"])):
+            unit = out.at[i, "unit"]
+            cc = unit[:2]
+            text = (
+                f"its country, {nuts.region_name(cc)} ({cc}), is not {self.scope}, so it is placed on the scale "
+                "of the EU regions for comparison but not ranked among them"
+                + ("." if pd.notna(out.at[i, "relative"]) else f"; it has no score in {year}.")
+            )
+            old = out.at[i, "note"]
+            out.at[i, "note"] = (
+                text if old in ("", SCALE_NOTE) or old.startswith("not one of the pool") else f"{old} I{text[1:]}"
+            )
         return out.sort_values(["relative", "region"], ascending=[False, True], na_position="last").reset_index(
             drop=True
         )
@@ -504,6 +643,11 @@ def build_scoreboard(
         The pool's countries (default EU-27).
     boundary
         Where a score exactly on a group threshold goes (:func:`group_code`).
+    min_coverage
+        The share of the indicators a region-year needs for a score.
+
+    A requested region of a country outside ``countries`` (UKI3, Inner London -- West, in an
+    EU-27 scoreboard) is scored on the pool's scale, but gets no rank: ranks are among the pool.
     """
     if indicators is None:
         from clusterix_lib import datasets
@@ -512,6 +656,12 @@ def build_scoreboard(
     years = tuple(int(y) for y in years)
     if not years:
         raise ParameterError("the scoreboard needs at least one year")
+    scope = (
+        "one of the scoreboard's countries"
+        if countries is not None
+        else "an EU-27 member state (data/country_groups.csv)"
+    )
+    countries = list(countries) if countries is not None else _eu_members()
     candidates = candidate_units(countries)
     data_all, notes = scoreboard_data(indicators, [*candidates["unit"], *regions], years=years)
     pool = pool_units(data_all, candidates)
@@ -558,9 +708,11 @@ def build_scoreboard(
         s.loc[part.index, "subgroup"] = performance_subgroup(
             part["relative"], score_max=smax, score_min=smin, boundary=boundary
         )
-    # an extra unit's rank among the pool: 1 + pool units scoring higher
+    # an extra unit's rank among the pool: 1 + pool units scoring higher; a unit outside the pool's
+    # countries (a UK region in an EU scoreboard) is scored for comparison but never ranked
     pool_scores = s[s["unit"].isin(pool_set)]
-    for year, part in s[s["unit"].isin(extra)].groupby("time"):
+    ranked_extra = [u for u in extra if u[:2] in set(countries)]
+    for year, part in s[s["unit"].isin(ranked_extra)].groupby("time"):
         ps = pool_scores.loc[pool_scores["time"] == year, "score"].to_numpy()
         s.loc[part.index, "rank"] = np.where(
             part["score"].notna(), 1 + (ps[None, :] > part["score"].to_numpy()[:, None]).sum(axis=1), np.nan
@@ -583,6 +735,8 @@ def build_scoreboard(
         boundary=boundary,
         years=years,
         extra=extra,
+        countries=tuple(countries),
+        scope=scope,
     )
 
 
@@ -609,6 +763,8 @@ def treatment_summary(sb: Scoreboard) -> pd.DataFrame:
         counting the one log entry. A region-year scored without some indicators is counted once
         under each indicator it lacks.
     """
+    from clusterix_lib.wording import counted
+
     lab = dict(zip(sb.framework["indicator"], sb.framework["label"], strict=True))
     n_ind = len(sb.framework)
     need = math.ceil(MIN_COVERAGE * n_ind - 1e-9)
@@ -616,7 +772,7 @@ def treatment_summary(sb: Scoreboard) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
 
     def add(what: str, indicator: str, n: float, whole: bool = False) -> None:
-        extent = "every region and year (the whole indicator)" if whole else f"{int(n):,} region-years"
+        extent = "every region and year (the whole indicator)" if whole else counted(n, "region-year")
         rows.append({"what": what, "indicator": lab.get(indicator, indicator), "extent": extent, "n": n})
 
     order = list(sb.framework["indicator"])
@@ -653,6 +809,99 @@ def choose_scoreboard_year(sb: Scoreboard, *, min_share: float = 0.7) -> int:
     counts = d[d["value"].notna()].groupby("time")["unit"].nunique().reindex(sb.years, fill_value=0)
     ok = counts[counts >= min_share * counts.max()]
     return int(ok.index.max())
+
+
+def missing_values(sb: Scoreboard, units: Iterable[str], year: int) -> pd.DataFrame:
+    """The indicators each unit lacks in ``year`` even after carrying figures forward, and why.
+
+    Parameters
+    ----------
+    sb
+        A :func:`build_scoreboard` result.
+    units
+        Scored units (pool, extra units).
+    year
+        The report year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unit, country, indicator, label, max_time, last_year, next_year, country_wide``: one row
+        per unit and missing indicator (framework order). ``last_year`` is the unit's latest
+        figure up to ``year`` (missing in ``year`` because it is more than ``max_time`` years
+        old), ``next_year`` its first figure after ``year``, both NaN where there is none in the
+        scoreboard's years. ``country_wide`` is true when the country has at least two pool units
+        and none has a later figure up to ``year`` than this unit (the French regions' R&D
+        figures all stop in 2013): the gap is the country's, not the region's.
+    """
+    fw = sb.framework
+    units = list(dict.fromkeys(units))
+    dy = sb.data_years(units, year)
+    miss = dy.loc[dy["value_used"].isna(), ["unit", "indicator", "label"]]
+    obs = sb.data[sb.data["value"].notna()]
+    last = obs[obs["time"] <= year].groupby(["unit", "indicator"])["time"].max().rename("last_year")
+    nxt = obs[obs["time"] > year].groupby(["unit", "indicator"])["time"].min().rename("next_year")
+    miss = miss.join(last, on=["unit", "indicator"]).join(nxt, on=["unit", "indicator"])
+    miss["country"] = miss["unit"].str[:2]
+    pool = sb.pool.assign(country=sb.pool["unit"].str[:2])
+    p_obs = obs[obs["unit"].isin(pool["unit"]) & (obs["time"] <= year)]
+    c_last = p_obs.groupby([p_obs["unit"].str[:2].rename("country"), "indicator"])["time"].max().rename("c_last")
+    miss = miss.join(c_last, on=["country", "indicator"])
+    n_pool = miss["country"].map(pool["country"].value_counts()).fillna(0)
+    same = (miss["last_year"] == miss["c_last"]) | (miss["last_year"].isna() & miss["c_last"].isna())
+    miss["country_wide"] = (n_pool >= 2) & same
+    miss = miss.merge(fw[["indicator", "max_time"]], on="indicator")
+    order = {u: i for i, u in enumerate(units)}
+    rank = {ind: i for i, ind in enumerate(fw["indicator"])}
+    miss = miss.sort_values(["unit", "indicator"], key=lambda c: c.map(order if c.name == "unit" else rank))
+    cols = ["unit", "country", "indicator", "label", "max_time", "last_year", "next_year", "country_wide"]
+    return miss[cols].reset_index(drop=True)
+
+
+def missing_value_notes(sb: Scoreboard, units: Iterable[str], year: int) -> list[str]:
+    """Plain sentences saying why the units lack indicators in ``year`` (see :func:`missing_values`).
+
+    A gap every region of a country shares is said once for the country ("For the regions of
+    France (FR), the latest figures for R&D personnel (FTE) ... are from 2013, more than 3 years
+    before 2019; older figures are not carried forward."); regions with the same gap share a
+    sentence. Three cases: the latest figure is too old to be carried forward; figures start
+    only after ``year``; there is none in the scoreboard's years up to ``year``.
+
+    Returns
+    -------
+    list of str
+        One sentence per gap, in the order of the units; empty when nothing is missing.
+    """
+    from clusterix_lib.wording import listed
+
+    m = missing_values(sb, units, year)
+    if m.empty:
+        return []
+    subject = np.where(
+        m["country_wide"],
+        "the regions of " + m["country"].map(lambda c: f"{nuts.region_name(c)} ({c})"),
+        m["unit"].map(lambda u: f"{nuts.region_name(u)} ({u})"),
+    )
+    m = m.assign(subject=subject, last=m["last_year"].fillna(-1), next=m["next_year"].fillna(-1))
+    m["label"] = m["label"].map(_in_sentence)
+    gaps = m.groupby(["subject", "last", "next"], sort=False).agg(
+        labels=("label", lambda s: tuple(dict.fromkeys(s))), max_time=("max_time", "max")
+    )
+    gaps = gaps.reset_index().groupby(["last", "next", "labels", "max_time"], sort=False)["subject"]
+    out = []
+    for (lo, hi, labels, max_time), subjects in gaps:
+        who, what = listed(list(dict.fromkeys(subjects))), listed(list(labels))
+        if lo >= 0:
+            old = f"more than {int(max_time)} years" if math.isfinite(max_time) else "too long"
+            out.append(
+                f"For {who}, the latest figures for {what} are from {int(lo)}, {old} before {year}; "
+                "older figures are not carried forward."
+            )
+        elif hi >= 0:
+            out.append(f"For {who}, figures for {what} start only in {int(hi)}, after {year}.")
+        else:
+            out.append(f"For {who}, there are no figures for {what} in {sb.years[0]}–{year}.")
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -768,12 +1017,15 @@ def scoreboard_uncertainty(
         rank[:, out] = 1 + np.nansum(pool_scores[:, None, :] > mc.scores[:, out][:, :, None], axis=2)
     rank[np.isnan(mc.scores)] = np.nan
     rank[:, eu_i] = np.nan
+    foreign = sb.outside(units)  # outside the pool's countries: scored, never ranked
+    rank[:, foreign] = np.nan
     nom_rank = np.full(len(units), np.nan)
     nom_rank[in_pool] = cp.rank_desc(mc.nominal_score[in_pool])
     ps = mc.nominal_score[in_pool]
     nom_rank[out] = 1 + (ps[None, :] > mc.nominal_score[out][:, None]).sum(axis=1)
     nom_rank[np.isnan(mc.nominal_score)] = np.nan
     nom_rank[eu_i] = np.nan
+    nom_rank[foreign] = np.nan
     g = group_code(rel, boundary=sb.boundary)
     g_nom = group_code(rel_nom, boundary=sb.boundary)
     same = (g == g_nom[None, :]).mean(axis=0)

@@ -7,6 +7,7 @@ has no SBS figures, so its report fails inside the notebook.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -89,6 +90,84 @@ def test_consortium_report_takes_the_notebooks_default_consortium():
     job = cli.report_job("scoreboard", None)
     assert job.params["consortium"] == "consortium_clusterix2"
     assert job.output_stem.name == "scoreboard-consortium_clusterix2"
+
+
+@pytest.fixture
+def captured_jobs(monkeypatch):
+    """``clusterix report`` stops after validation and job building: the job is kept, no kernel starts."""
+    from clusterix_lib import batch
+
+    jobs = []
+
+    def fake_run_batch(job_list, **kwargs):
+        jobs.extend(job_list)
+        return [batch.JobOutcome(j, "ok", 0.0) for j in job_list]
+
+    monkeypatch.setattr(batch, "run_batch", fake_run_batch)
+    return jobs
+
+
+@pytest.mark.parametrize("value", ["AT12,CZ08", " AT12 , CZ08", '["AT12", "CZ08"]'])
+def test_scoreboard_list_parameter_from_the_command_line(capsys, tmp_path, captured_jobs, value):
+    code, out, err = run(capsys, "report", "scoreboard", "-p", f"regions={value}", "--out", str(tmp_path))
+    assert code == 0, err
+    (job,) = captured_jobs
+    assert job.params["regions"] == ["AT12", "CZ08"]
+    assert job.output_stem.name == "scoreboard-regions-AT12-CZ08"
+    assert job.title == "Innovation scoreboard — regions-AT12-CZ08"
+    assert "scoreboard-regions-AT12-CZ08.html" in out
+
+
+def test_scoreboard_broken_list_parameter_is_one_line_exit_2(capsys, tmp_path, captured_jobs):
+    code, out, err = run(capsys, "report", "scoreboard", "-p", "regions=[AT12", "--out", str(tmp_path))
+    assert code == 2
+    assert_one_line_error(err, "'regions'", "list[str]", "[AT12")
+    assert captured_jobs == [] and not any(tmp_path.iterdir())
+
+
+def test_consortium_reports_of_other_consortia_get_their_own_file(tmp_path, monkeypatch):
+    from clusterix_lib import paths
+
+    default = cli.report_job("scoreboard", None, out_dir=tmp_path).output_stem
+    assert default == tmp_path / "consortium" / "scoreboard-consortium_clusterix2"
+    mine = tmp_path / "mine.csv"
+    mine.write_text(HEADER, encoding="utf-8")
+    job = cli.report_job("scoreboard", None, {"consortium_file": str(mine)}, out_dir=tmp_path)
+    assert job.output_stem == tmp_path / "consortium" / "scoreboard-mine"
+    assert job.title == "Innovation scoreboard — mine"
+    # another file named like the default consortium: its name plus the hash of its path
+    namesake = tmp_path / "consortium_clusterix2.csv"
+    namesake.write_text(HEADER, encoding="utf-8")
+    job = cli.report_job("scoreboard", None, {"consortium_file": str(namesake)}, out_dir=tmp_path)
+    digest = hashlib.sha1(str(namesake.resolve()).encode()).hexdigest()[:8]
+    assert job.output_stem.name == f"scoreboard-consortium_clusterix2-{digest}"
+    # the default file itself, named explicitly, is the default report
+    own = paths.data_dir() / "consortium_clusterix2.csv"
+    assert cli.report_job("scoreboard", None, {"consortium_file": str(own)}, out_dir=tmp_path).output_stem == default
+    # a list of regions, upper-cased, each once; a long list is shortened with a hash of the sorted codes
+    job = cli.report_job("scoreboard", None, {"regions": ["at12", "CZ08", "AT12"]}, out_dir=tmp_path)
+    assert job.output_stem.name == "scoreboard-regions-AT12-CZ08"
+    many = ["AT11", "AT12", "AT13", "AT21", "AT22", "AT31", "AT32", "AT33", "AT34"]
+    digest = hashlib.sha1(",".join(sorted(many)).encode()).hexdigest()[:8]
+    job = cli.report_job("scoreboard", None, {"regions": many[::-1]}, out_dir=tmp_path)
+    assert job.output_stem.name == f"scoreboard-regions-AT34-and-8-more-{digest}"
+    # nothing but letters and digits of a code reaches the file name
+    job = cli.report_job("scoreboard", None, {"regions": ["../AT12"]}, out_dir=tmp_path)
+    assert job.output_stem.parent == tmp_path / "consortium" and job.output_stem.name == "scoreboard-regions-AT12"
+    # the programme dashboard is keyed by consortium too
+    job = cli.report_job("programme_dashboard", None, {"consortium_file": str(mine)}, out_dir=tmp_path)
+    assert job.output_stem.name == "programme_dashboard-mine"
+    # a relative path is the file where the command was typed, not in notebooks/ where the kernel runs
+    monkeypatch.chdir(tmp_path)
+    job = cli.report_job("scoreboard", None, {"consortium_file": "mine.csv"}, out_dir=tmp_path)
+    assert job.params["consortium_file"] == str(mine.resolve()) and job.output_stem.name == "scoreboard-mine"
+
+
+def test_default_jobs_of_another_consortium_keep_its_name(tmp_path):
+    mine = tmp_path / "partners.csv"
+    mine.write_text(HEADER + "1,Agency A,A,AT,AT12,2021\n", encoding="utf-8")
+    (job,) = cli.default_jobs(mine, ["scoreboard"], out_dir=tmp_path / "site")
+    assert job.output_stem.name == "scoreboard-partners" and job.params["consortium_file"] == str(mine.resolve())
 
 
 def test_missing_data_dir_names_the_file_and_the_fix(capsys, tmp_path, monkeypatch):

@@ -253,6 +253,43 @@ def test_parameters_papermill_cannot_parse_are_still_found(tmp_path, caplog):
     }
 
 
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"top_n": -5}, "'top_n' must be ≥ 1, got -5"),
+        ({"top_n": 0}, "'top_n' must be ≥ 1, got 0"),
+        ({"year": -2014}, "'year' must be ≥ 0, got -2014"),
+    ],
+)
+def test_validate_refuses_numbers_out_of_range_in_a_report_notebook(params, fragment):
+    nb = clusterix_lib.paths.notebooks_dir() / "regional_profile.ipynb"
+    with pytest.raises(ParameterError) as info:
+        validate_parameters(nb, params)
+    assert fragment in str(info.value) and "regional_profile.ipynb" in str(info.value)
+    assert validate_parameters(nb, {"top_n": 1, "year": 0}) == {"top_n": 1, "year": 0}
+
+
+def test_range_rule_in_the_parameter_comment_wins(tmp_path):
+    cell = nbformat.v4.new_code_cell(
+        "bars: int = 10  # bars shown (>= 1, <= 40)\n"
+        "share: float = 0.5  # smallest share (≥ 0.1)\n"
+        "top_n: int = 0  # 0 shows every row (>= 0)\n"
+        "level: int = 2  # NUTS level (level 0-3)",
+        metadata={"tags": ["parameters"]},
+    )
+    path = tmp_path / "rules.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    ok = {"bars": 40, "share": 0.1, "top_n": 0, "level": -1}
+    assert validate_parameters(path, ok) == ok  # (level 0-3) is text, not a rule
+    with pytest.raises(ParameterError) as info:
+        validate_parameters(path, {"bars": 41, "share": float("nan"), "top_n": -1})
+    msg = str(info.value)
+    assert "'bars' must be from 1 to 40, got 41" in msg
+    assert "'share' must be ≥ 0.1, got nan" in msg
+    assert "'top_n' must be ≥ 0, got -1" in msg
+    assert len(info.value.problems) == 3
+
+
 def test_validate_notebook_without_parameters_cell(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     path = tmp_path / "noparams.ipynb"
@@ -546,3 +583,54 @@ def test_fast_export_gives_nbconvert_page(tmp_path):
     slow, _ = theirs.from_notebook_node(nb)
     assert type(ours) is not HTMLExporter and _tags(fast) == _tags(slow)
     assert 'alt="No description has been provided for this image"' in fast and 'tabindex="0"' in fast
+
+
+# ------------------------------------------------------------------ command-line values (-p NAME=VALUE)
+
+
+@pytest.mark.parametrize(
+    ("value", "type_text", "expected"),
+    [
+        ("AT12,CZ08", "list[str]", ["AT12", "CZ08"]),
+        (" AT12 , CZ08 ,", "list[str]", ["AT12", "CZ08"]),  # items stripped, an empty item dropped
+        ('["AT12", "CZ08"]', "list[str]", ["AT12", "CZ08"]),  # JSON
+        ("['AT12', ' CZ08']", "list[str] | None", ["AT12", "CZ08"]),  # Python literal
+        ("NO", "list[str]", ["NO"]),  # one item; Norway's code is not "no"
+        ("", "list", []),
+        ("[]", "Optional[list[str]]", []),
+        ("None", "list[str] | None", None),
+        ("2014, 2019", "list[int]", [2014, 2019]),
+        ("0.5,1", "List[float]", [0.5, 1.0]),
+        ("[AT12", "list[str]", "[AT12"),  # not a list: kept as text for validate_parameters to report
+        ("[1, 2", "list[int]", "[1, 2"),
+        ("AT12,CZ08", "str", "AT12,CZ08"),  # other types are left as they were
+        ("012", "str", "012"),
+        ("2014", "int", 2014),
+        ("2014", "int | None", 2014),
+        ("2.5", "float", 2.5),
+        ("no", "bool", False),
+        ("x", "int", "x"),
+    ],
+)
+def test_parse_cli_value_by_type(value, type_text, expected):
+    from clusterix_lib.reporting import parse_cli_value
+
+    got = parse_cli_value(value, type_text)
+    assert got == expected and type(got) is type(expected)
+    if isinstance(expected, list):
+        assert [type(v) for v in got] == [type(v) for v in expected]
+
+
+def test_cli_list_value_passes_validation_and_a_broken_one_is_named(tmp_path):
+    from clusterix_lib.reporting import parse_cli_parameters
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("regions: list[str] = []  # NUTS codes\nyear: int = 0")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells.append(cell)
+    path = tmp_path / "lists.ipynb"
+    nbformat.write(nb, path)
+    params = parse_cli_parameters(path, ["regions=AT12, CZ08", "year=2019"])
+    assert validate_parameters(path, params) == {"regions": ["AT12", "CZ08"], "year": 2019}
+    with pytest.raises(ParameterError, match=r"'regions' must be list\[str\], got str '\[AT12'"):
+        validate_parameters(path, parse_cli_parameters(path, ["regions=[AT12"]))

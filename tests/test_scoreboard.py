@@ -293,3 +293,148 @@ def test_score_at_range_edge_by_hand():
     assert got["unit"].tolist() == ["A", "C"] and got["edge"].tolist() == ["top", "bottom"]
     assert got["position"].tolist() == pytest.approx([20 / 21, 1 / 20])
     assert sc.score_at_range_edge(t, share=0.5)["unit"].tolist() == ["A", "B", "C"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit of the scoreboard report: articles, regions a larger region stands for, regions outside
+# the EU, and why an indicator is missing in the report year
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("Innovation Leader", "an Innovation Leader"),
+        ("Emerging Innovator", "an Emerging Innovator"),
+        ("Strong Innovator", "a Strong Innovator"),
+        ("Moderate Innovator", "a Moderate Innovator"),
+        ("upper estimate", "an upper estimate"),
+        ("lower estimate", "a lower estimate"),
+        ("European region", "a European region"),
+        ("unit", "a unit"),
+        ("hour", "an hour"),
+        ("EU region", "an EU region"),  # spelt out: "ee-you"
+        ("R&D unit", "an R&D unit"),
+        ("NUTS 2 region", "a NUTS 2 region"),  # read as a word
+        ("  Innovation Leader ", "an Innovation Leader"),
+    ],
+)
+def test_with_article(phrase, expected):
+    assert sc.with_article(phrase) == expected
+
+
+def _gap_indicators() -> pd.DataFrame:
+    """2014-2019: the Austrian regions' GERD and BERD stop in 2014, Praha has no R&D personnel,
+    Střední Čechy's GERD and BERD start in 2019; the EU-27 has everything."""
+    rows = []
+    full = {"hrst_pc_act": 30, "rd_personnel_pc_emp": 2, "gerd_pc_gdp": 3, "berd_pc_gdp": 1}
+    for geo, k in (("AT12", 1.0), ("AT13", 1.5), ("CZ01", 1.2), ("CZ02", 0.8), ("EU27_2020", 1.1)):
+        for year in range(2014, 2020):
+            for ind, v in full.items():
+                if geo.startswith("AT") and ind in ("gerd_pc_gdp", "berd_pc_gdp") and year > 2014:
+                    continue
+                if geo == "CZ01" and ind == "rd_personnel_pc_emp":
+                    continue
+                if geo == "CZ02" and ind in ("gerd_pc_gdp", "berd_pc_gdp") and year < 2019:
+                    continue
+                rows.append((ind, geo, year, v * k))
+        rows.append(("patents_p_mhab", geo, 2014, 100 * k))
+    d = pd.DataFrame(rows, columns=["indicator", "geo", "year", "value"])
+    return d.assign(flag="", nuts_conversion="identical")
+
+
+@pytest.fixture(scope="module")
+def gaps():
+    return sc.build_scoreboard(_gap_indicators(), regions=["AT12", "AT13", "CZ01", "CZ02"], years=range(2014, 2020))
+
+
+def test_missing_values_say_the_latest_year_and_whose_gap_it_is(gaps):
+    m = sc.missing_values(gaps, ["AT12", "AT13", "CZ01", "CZ02"], 2019)
+    got = {(r.unit, r.indicator): (r.last_year, r.next_year, r.country_wide) for r in m.itertuples()}
+    assert set(got) == {
+        ("AT12", "rd_public_pc_gdp"),
+        ("AT12", "berd_pc_gdp"),
+        ("AT13", "rd_public_pc_gdp"),
+        ("AT13", "berd_pc_gdp"),
+        ("CZ01", "rd_personnel_pc_emp"),
+    }
+    # 2014 is 5 years before 2019, more than the 3 a figure is carried forward; no Austrian pool
+    # region has a later figure: the gap is Austria's
+    assert got[("AT12", "berd_pc_gdp")] == (2014, pytest.approx(np.nan, nan_ok=True), True)
+    last, nxt, wide = got[("CZ01", "rd_personnel_pc_emp")]
+    assert np.isnan(last) and np.isnan(nxt) and not wide  # none at all; Střední Čechy has R&D personnel
+    assert sc.missing_value_notes(gaps, ["AT12", "AT13", "CZ01", "CZ02"], 2019) == [
+        "For the regions of Österreich (AT), the latest figures for R&D expenditure in the public sector "
+        "(GERD minus BERD) and R&D expenditure in the business sector (BERD) are from 2014, more than 3 years "
+        "before 2019; older figures are not carried forward.",
+        "For Praha (CZ01), there are no figures for R&D personnel (FTE) in 2014–2019.",
+    ]
+    # three years old is still carried forward: nothing missing for Austria in 2017
+    assert sc.missing_values(gaps, ["AT12"], 2017).empty and sc.missing_value_notes(gaps, ["AT12"], 2017) == []
+    assert sc.missing_value_notes(gaps, ["CZ02"], 2018) == [
+        "For Střední Čechy (CZ02), figures for R&D expenditure in the public sector (GERD minus BERD) and "
+        "R&D expenditure in the business sector (BERD) start only in 2019, after 2018."
+    ]
+
+
+def test_a_region_of_another_country_is_scored_but_not_ranked():
+    sb = sc.build_scoreboard(
+        _gap_indicators(), regions=["AT12", "CZ01", "CZ03"], countries=["AT"], years=range(2014, 2020)
+    )
+    assert sb.countries == ("AT",) and sb.outside(["AT12", "CZ01", sc.EU, ""]).tolist() == [False, True, False, False]
+    t = sb.region_table(2019).set_index("region")
+    assert t.loc["CZ01", "relative"] > 0 and np.isnan(t.loc["CZ01", "rank"])
+    assert t.loc["AT12", "rank"] == 2  # behind Wien (AT13), whose figures are all 1.5 times larger
+    assert "Česko (CZ), is not one of the scoreboard's countries" in t.loc["CZ01", "note"]
+    assert "not ranked" in t.loc["CZ01", "note"] and t.loc["AT12", "note"] == ""
+    # a region without any figure, and no larger region to stand for it, is said to have none
+    assert t.loc["CZ03", "unit"] == "" and t.loc["CZ03", "note"] == (
+        "Jihozápad (CZ03) has no figures for any of the 5 indicators in 2014–2019, and no larger region "
+        "containing it has enough data to stand for it."
+    )
+    u = sc.scoreboard_uncertainty(sb, 2019, n_draws=20).summary.set_index("unit")
+    assert np.isnan(u.loc["CZ01", "rank"]) and np.isnan(u.loc["CZ01", "rank_low"]) and u.loc["AT12", "rank"] == 2
+
+
+@pytest.fixture(scope="module")
+def audited():
+    return sc.build_scoreboard(datasets.indicators(), regions=["HR05", "IE06", "UKI3", "HR050", "TR10"])
+
+
+def test_regions_with_some_data_are_never_said_to_have_none(audited):
+    ind = datasets.indicators()
+    reg = audited.regions.set_index("region")
+    for code, parent in (("HR05", "HR0"), ("IE06", "IE0"), ("HR050", "HR0")):
+        assert (
+            ind.loc[ind["geo"] == code, "indicator"]
+            .isin(audited.framework["indicator"].tolist() + ["gerd_pc_gdp"])
+            .any()
+        )
+        note = reg.loc[code, "note"]
+        assert reg.loc[code, "unit"] == parent and "no indicator data" not in note and "has figures for only" in note
+        assert f"({parent}), the NUTS 1 region containing it, stands for it" in note
+    # Grad Zagreb (NUTS 2021) has GERD and BERD for 2020 only; Eastern and Midland only HRST
+    assert "R&D expenditure in the business sector (BERD) in 2020" in reg.loc["HR05", "note"]
+    assert "human resources in science and technology in 2012–2020" in reg.loc["IE06", "note"]
+    assert "no larger region containing it" in reg.loc["TR10", "note"] and reg.loc["TR10", "unit"] == ""
+    t = audited.region_table(2019).set_index("region")
+    assert t.loc["HR05", "relative"] == t.loc["HR050", "relative"] > 0
+
+
+def test_uk_region_is_not_ranked_among_the_eu_regions(audited):
+    assert "UK" not in audited.countries and len(audited.countries) == 27  # data/country_groups.csv
+    t = audited.region_table(2019).set_index("region")
+    assert t.loc["UKI3", "relative"] > 0 and np.isnan(t.loc["UKI3", "rank"])
+    assert "United Kingdom (UK), is not an EU-27 member state (data/country_groups.csv)" in t.loc["UKI3", "note"]
+    # EU ranks are unchanged by the UK region: the 190 EU regions scored are ranked 1..190
+    ranks = audited.year_table(2019).query("in_pool")["rank"].dropna()
+    assert sorted(ranks) == list(range(1, len(ranks) + 1))
+
+
+def test_treatment_summary_counts_one_region_year_in_the_singular(audited):
+    s = sc.treatment_summary(audited)
+    counts = s.dropna(subset=["n"])
+    assert not counts["extent"].str.startswith("1 region-years").any()
+    assert (counts.loc[counts["n"] == 1, "extent"] == "1 region-year").all()
+    assert (counts.loc[counts["n"] != 1, "extent"].str.endswith(" region-years")).all()
+    assert (counts["n"] == 1).any()  # one HRST figure is carried forward: Inner London - West's of 2019 to 2020

@@ -159,3 +159,78 @@ def test_illustrative_data_are_said_where_used(built):
     assert "ILLUSTRATIVE data" in html and "Kohesio" in html
     sb = built["scoreboard"].html.read_text(encoding="utf-8")
     assert 'class="cx-banner"' not in sb  # the scoreboard shows official statistics only
+
+
+# --------------------------------------------------------------------------------------------
+# The scoreboard of a list of regions (the audit's cases): a region standing for another, a UK
+# region, French regions without recent R&D figures
+# --------------------------------------------------------------------------------------------
+
+AUDIT_REGIONS = ["HR05", "IE06", "UKI3", "FRK", "AT12"]
+
+
+@pytest.fixture(scope="module")
+def built_regions(tmp_path_factory):
+    out = tmp_path_factory.mktemp("regions")
+    job = cli.report_job("scoreboard", None, {"regions": AUDIT_REGIONS, "n_draws": N_DRAWS}, out_dir=out)
+    assert job.output_stem.name == "scoreboard-regions-HR05-IE06-UKI3-FRK-AT12"
+    (outcome,) = batch.run_batch([job], workers=1, progress=False, timeout=600)
+    assert outcome.ok, outcome.error
+    return outcome
+
+
+@pytest.fixture(scope="module")
+def board_regions():
+    return scoreboard.build_scoreboard(datasets.indicators(), regions=AUDIT_REGIONS)
+
+
+def _text(outcome) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(outcome.html.read_text(encoding="utf-8"), "html.parser")
+    for tag in soup(["style", "script"]):
+        tag.decompose()
+    return re.sub(r"\s+", " ", soup.get_text(" "))
+
+
+def test_regions_scoreboard_records_the_audit_cases(built_regions, board_regions):
+    rec = read_records(built_regions.ipynb)
+    year = rec["year"]
+    assert rec["regions"] == AUDIT_REGIONS and year == 2019
+    # Grad Zagreb and Eastern and Midland have some figures of their own: never "no indicator data"
+    notes = rec["region_notes"]
+    assert notes == board_regions.region_table(year).set_index("region")["note"].loc[list(notes)].to_dict()
+    for code, parent in (("HR05", "HR0"), ("IE06", "IE0")):
+        assert "has figures for only" in notes[code] and f"({parent}), the NUTS 1 region containing it" in notes[code]
+        assert parent in rec["relative"] and parent in rec["rank"]
+    assert not any("no indicator data" in n for n in notes.values())
+    # the UK region is scored on the EU scale but not ranked among the EU regions
+    assert rec["not_ranked"] == ["UKI3"] and "UKI3" in rec["relative"] and "UKI3" not in rec["rank"]
+    assert "not an EU-27 member state" in notes["UKI3"]
+    unc = table(built_regions, "uncertainty").set_index("unit")
+    assert np.isnan(unc.loc["UKI3", "rank"]) and unc.loc["UKI3", "relative"] > 0
+    # France: why its regions are grey in the map and its values missing in the data table
+    france = (
+        "For the regions of France (FR), the latest figures for R&D personnel (FTE), R&D expenditure in the "
+        "public sector (GERD minus BERD) and R&D expenditure in the business sector (BERD) are from 2013, "
+        "more than 3 years before 2019; older figures are not carried forward."
+    )
+    grey = board_regions.year_table(year).query("in_pool & relative.isna()")["unit"]
+    assert (
+        rec["grey_notes"] == scoreboard.missing_value_notes(board_regions, grey, year) and france in rec["grey_notes"]
+    )
+    assert rec["missing_notes"] == scoreboard.missing_value_notes(board_regions, rec["units"], year)
+    assert france in rec["missing_notes"]
+    text = _text(built_regions)
+    assert france in text and "Grey regions have no score in 2019" in text
+    assert "Auvergne-Rhône-Alpes (FRK) has no score in 2019" in text
+
+
+def test_regions_scoreboard_articles_agree(built_regions):
+    text = _text(built_regions)
+    assert not re.search(r"\b[Aa] (?:Innovation|Emerging|[aeio])", text), re.findall(r"\b[Aa] [AEIOUaeiou]\w*", text)
+    rec = read_records(built_regions.ipynb)
+    share = {u: s for u, s in rec["mc_group_share"].items() if s is not None and s < 0.8}
+    groups = {u: g for u, g in rec["group"].items() if u in share}
+    for g in groups.values():
+        assert f"is {scoreboard.with_article(g)} in" in text
