@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.patches import PathPatch
+from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
 HIGHLIGHT = "#c0392b"
@@ -137,12 +137,200 @@ def _polygon_path(geometries) -> MplPath:
     return MplPath.make_compound_path(*rings)
 
 
+#: A highlighted area smaller than this share of the window gets a circle around it: 0.06 % is a
+#: square of about 13 x 13 pixels in a report (Cyprus is 0.05 %, Kärnten 0.063 %, NUTS 3 mostly less)
+_MAP_SMALL = 6e-4
+#: Parts of the highlighted regions less than this many degrees apart are one group: one inset or
+#: one circle for the Azores, the Canaries, Malta with Gozo, Guadeloupe with Martinique
+_MAP_GROUP_GAP = 3.0
+#: A group with less than this share of its area inside the window is drawn in an inset
+_MAP_OUTSIDE = 0.5
+#: Places for insets (axes fractions x, y, width, height), in order of use: each lies where no
+#: region of the geometry is drawn (tests/test_plotting.py checks it against the background)
+_MAP_INSET_SLOTS = (
+    (0.005, 0.845, 0.2, 0.15),  # top left, over the Norwegian Sea
+    (0.21, 0.845, 0.2, 0.15),  # next to it
+    (0.005, 0.69, 0.2, 0.15),  # below the first, north-west of Scotland
+    (0.79, 0.385, 0.2, 0.15),  # east of Lithuania and Poland (no NUTS regions there)
+)
+#: The place of a single inset: larger
+_MAP_INSET_ONE = (0.005, 0.815, 0.25, 0.18)
+_MAP_EDGE = "#8a8f98"
+
+
+def _map_parts(chosen):
+    """The polygons of the highlighted regions: parts, the row of each, bounds and areas."""
+    import numpy as np
+    import shapely
+
+    parts, row = shapely.get_parts(np.asarray(chosen.geometry.values), return_index=True)
+    return parts, row, shapely.bounds(parts), shapely.area(parts)
+
+
+def _map_groups(bounds, gap: float) -> list:
+    """Indices of the parts in groups: parts whose bounding boxes come closer than ``gap`` are one."""
+    import numpy as np
+    from scipy.sparse.csgraph import connected_components
+
+    b = bounds + np.array([-gap / 2, -gap / 2, gap / 2, gap / 2])
+    near = (b[:, None, 0] <= b[None, :, 2]) & (b[None, :, 0] <= b[:, None, 2])
+    near &= (b[:, None, 1] <= b[None, :, 3]) & (b[None, :, 1] <= b[:, None, 3])
+    _, label = connected_components(near, directed=False)
+    return [np.flatnonzero(label == k) for k in range(label.max() + 1)]
+
+
+def _inside_area(parts, bounds, areas):
+    """The area of each part inside the window (a shapely intersection only for parts on its edge)."""
+    import numpy as np
+    import shapely
+
+    x0, x1, y0, y1 = MAP_EXTENT
+    inside = (bounds[:, 0] >= x0) & (bounds[:, 2] <= x1) & (bounds[:, 1] >= y0) & (bounds[:, 3] <= y1)
+    apart = (bounds[:, 2] < x0) | (bounds[:, 0] > x1) | (bounds[:, 3] < y0) | (bounds[:, 1] > y1)
+    out = np.where(inside, areas, 0.0)
+    edge = ~inside & ~apart
+    if edge.any():
+        out[edge] = shapely.area(shapely.intersection(parts[edge], shapely.box(x0, y0, x1, y1)))
+    return out
+
+
+def _inset_label(chosen, rows, gdf, level: int, bounds) -> str:
+    """Name and code of the region in an inset, or names of several; a country's or NUTS 1 region's NUTS 2 regions."""
+    import numpy as np
+    import shapely
+
+    picked = chosen.iloc[np.unique(rows)]
+    if level < 2:  # a country or NUTS 1 region: name the NUTS 2 regions of it that the inset shows
+        finer = gdf[(gdf["LEVL_CODE"] == 2) & gdf["NUTS_ID"].str.startswith(tuple(picked["NUTS_ID"]))]
+        p = shapely.point_on_surface(np.asarray(finer.geometry.values))
+        x, y = shapely.get_x(p), shapely.get_y(p)
+        within = (x >= bounds[0]) & (y >= bounds[1]) & (x <= bounds[2]) & (y <= bounds[3])
+        picked = finer[within] if within.any() else picked
+    if len(picked) == 1:
+        return f"{picked['NAME_LATN'].iloc[0]} ({picked['NUTS_ID'].iloc[0]})"
+    return ", ".join(picked["NAME_LATN"])
+
+
+def _draw_inset(ax, slot, parts, layer, label: str):
+    """An inset at ``slot`` showing ``parts`` (highlighted) among the regions of ``layer``."""
+    import math
+
+    import numpy as np
+    import shapely
+
+    sx, sy, sw, sh = slot
+    x0, x1, y0, y1 = MAP_EXTENT
+    ratio = sw * (x1 - x0) / (sh * (y1 - y0) * MAP_ASPECT)  # the inset's width / height on the page
+    chars = max(12, round(sw * 85))  # 6.5 pt characters on a line of the inset's width
+    lines = textwrap.wrap(label, width=chars) or [""]
+    if len(lines) > 3:
+        lines = [*lines[:2], _short(" ".join(lines[2:]), chars)]
+    top = 0.06 + 0.12 * len(lines)  # the label's share of the inset's height
+    bx0, by0, bx1, by1 = shapely.total_bounds(parts)
+    stretch = min(2.0, 1 / math.cos(math.radians((by0 + by1) / 2)))  # keeps shapes at that latitude
+    w, h = bx1 - bx0, (by1 - by0) * stretch
+    pad = 0.12 * max(w, h) + 0.3  # the neighbourhood
+    view_h = max((h + 2 * pad) / (1 - top), (w + 2 * pad) / ratio)
+    view_w = view_h * ratio
+    cx, bottom = (bx0 + bx1) / 2, (by0 + by1) / 2 * stretch - view_h * (1 - top) / 2
+    xlim, ylim = (cx - view_w / 2, cx + view_w / 2), (bottom / stretch, (bottom + view_h) / stretch)
+
+    inset = ax.inset_axes(slot, zorder=4)
+    inset.set_gid("region-inset")
+    b = shapely.bounds(np.asarray(layer.geometry.values))
+    near = (b[:, 2] >= xlim[0]) & (b[:, 0] <= xlim[1]) & (b[:, 3] >= ylim[0]) & (b[:, 1] <= ylim[1])
+    if near.any():
+        inset.add_patch(
+            PathPatch(_polygon_path(layer.geometry.values[near]), facecolor=MUTED, edgecolor="white", linewidth=0.3)
+        )
+    inset.add_patch(
+        PathPatch(_polygon_path(parts), facecolor=HIGHLIGHT, edgecolor=HIGHLIGHT, linewidth=0.8)
+    )  # small islands stay visible
+    inset.set_xlim(*xlim)
+    inset.set_ylim(*ylim)
+    inset.set_axis_off()  # no ticks to lay out: a white, framed rectangle instead of the axes' patch and spines
+    inset.add_patch(
+        Rectangle((0, 0), 1, 1, transform=inset.transAxes, facecolor="white", edgecolor=_MAP_EDGE, linewidth=0.8,
+                  zorder=0, clip_on=False)
+    )  # fmt: skip
+    inset.text(
+        0.04, 0.97, "\n".join(lines), transform=inset.transAxes, va="top", fontsize=6.5, linespacing=1.1, clip_on=True,
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.5},
+    )  # fmt: skip
+    return inset
+
+
+def _mark_small(ax, parts, fig_height: float):
+    """A circle around ``parts`` (too small to see at the map's scale), sized to enclose them."""
+    import math
+
+    import shapely
+
+    x0, x1, y0, y1 = MAP_EXTENT
+    pt_lat = fig_height * 72 * 0.95 / (y1 - y0)  # points per degree of latitude (the axes fill the height)
+    bx0, by0, bx1, by1 = shapely.total_bounds(parts)
+    across = math.hypot((bx1 - bx0) * pt_lat / MAP_ASPECT, (by1 - by0) * pt_lat)
+    c = shapely.centroid(shapely.multipolygons(parts))
+    (line,) = ax.plot(
+        [c.x], [c.y], marker="o", markersize=max(16.0, across + 8), markerfacecolor="none",
+        markeredgecolor=HIGHLIGHT, markeredgewidth=1.6, linestyle="none", zorder=3, clip_on=False,
+    )  # fmt: skip
+    line.set_gid("region-marker")
+    return line
+
+
+def _add_outside_and_small(ax, chosen, layer, gdf, level: int, fig_height: float) -> tuple[list[str], bool]:
+    """Insets for highlighted parts outside the window, a circle for highlighted areas too small to see.
+
+    Returns the insets' labels and whether a circle was drawn. Regions lying entirely inside the
+    window and large enough (most) return after a bounds check.
+    """
+    x0, x1, y0, y1 = MAP_EXTENT
+    small = _MAP_SMALL * (x1 - x0) * (y1 - y0)
+    parts, rows, bounds, areas = _map_parts(chosen)
+    inside = (bounds[:, 0] >= x0) & (bounds[:, 2] <= x1) & (bounds[:, 1] >= y0) & (bounds[:, 3] <= y1)
+    if inside.all() and areas.sum() >= small:
+        return [], False
+    seen = _inside_area(parts, bounds, areas)
+    groups = _map_groups(bounds, _MAP_GROUP_GAP)
+    outside = [g for g in groups if seen[g].sum() < _MAP_OUTSIDE * areas[g].sum()]
+    shown = [g for g in groups if seen[g].sum() >= _MAP_OUTSIDE * areas[g].sum()]
+    marks = []
+    if shown and sum(seen[g].sum() for g in shown) < small:
+        marks = [_mark_small(ax, parts[g], fig_height) for g in shown]
+    if not outside:
+        return [], bool(marks)
+    outside.sort(key=lambda g: -areas[g].sum())
+    slots = [_MAP_INSET_ONE, *_MAP_INSET_SLOTS] if len(outside) == 1 else list(_MAP_INSET_SLOTS)
+    to_axes = ax.transData + ax.transAxes.inverted()
+    taken = [to_axes.transform(m.get_xydata()[0]) for m in marks]
+    slots = [
+        s
+        for s in slots
+        if not any(s[0] - 0.04 < x < s[0] + s[2] + 0.04 and s[1] - 0.04 < y < s[1] + s[3] + 0.04 for x, y in taken)
+    ]
+    labels = []
+    for slot, g in zip(slots, outside, strict=False):  # (a single inset takes the first free place)
+        gb = (*bounds[g, :2].min(axis=0), *bounds[g, 2:].max(axis=0))
+        labels.append(_inset_label(chosen, rows[g], gdf, level, gb))
+        _draw_inset(ax, slot, parts[g], layer, labels[-1])
+    if len(outside) > len(slots):
+        n = len(outside) - len(slots)
+        ax.text(0.01, 0.01, f"{n} more part{'s' if n > 1 else ''} outside the map", transform=ax.transAxes, fontsize=7)
+    return labels, bool(marks)
+
+
 def plot_region_map(codes: list[str], geometry: str | Path, *, level: int, title: str = "") -> Figure:
     """Europe at NUTS ``level`` with the regions in ``codes`` highlighted.
 
     ``geometry`` is the simplified GeoJSON from ``data/`` (all levels in one file). The regions
     that are not highlighted and the borders come from one cached image per level
     (:func:`map_background`); the highlighted regions are drawn over it.
+
+    Highlighted parts mostly outside the window (the outermost regions: Canaries, Azores, Madeira,
+    the French overseas regions) are shown in framed insets named after their regions, at most four,
+    over the sea of the top-left corner first. When everything highlighted inside the window covers
+    less than 0.06 % of it (Malta, Luxembourg, Cyprus, most NUTS 3 regions), a red circle marks it.
     """
     gdf = load_geometry(geometry)
     layer = gdf[gdf["LEVL_CODE"] == level]
@@ -158,6 +346,105 @@ def plot_region_map(codes: list[str], geometry: str | Path, *, level: int, title
     ax.set_ylim(y0, y1)
     ax.set_aspect(MAP_ASPECT)
     ax.set_axis_off()
+    insets, marked = (
+        _add_outside_and_small(ax, chosen, layer, gdf, level, fig.get_figheight()) if len(chosen) else ([], False)
+    )
     if title:
         ax.set_title(title, loc="left", fontsize=11)
+    fig.set_label(_map_description(chosen, level, insets, marked, title))
     return fig
+
+
+_LEVEL_WORDS = {0: "countries", 1: "NUTS 1 regions", 2: "NUTS 2 regions", 3: "NUTS 3 regions"}
+
+
+def _map_description(chosen, level: int, insets: list[str], marked: bool, title: str) -> str:
+    """What :func:`plot_region_map` shows, in a sentence or three (the figure's label, its alt text)."""
+    names = [f"{n} ({c})" for c, n in zip(chosen["NUTS_ID"], chosen["NAME_LATN"], strict=True)]
+    if len(names) > 4:
+        names = [*names[:3], f"{len(names) - 3} more"]
+    what = f"Map of Europe ({_LEVEL_WORDS.get(level, f'NUTS level {level}')})"
+    if not names:
+        text = f"{what}; no region highlighted."
+    else:
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        text = f"{what} with {listed} highlighted."
+    if marked:
+        text += " A circle marks it, small at this scale." if len(chosen) == 1 else " A circle marks them."
+    if insets:
+        text += (
+            f" {'Insets show' if len(insets) > 1 else 'An inset shows'} what lies outside the map: {'; '.join(insets)}."
+        )
+    return f"{title}. {text}" if title else text
+
+
+# --------------------------------------------------------------------------------------
+# Alt text of figures in the exported reports
+# --------------------------------------------------------------------------------------
+
+
+def alt_text(fig: Figure) -> str:
+    """A description of ``fig`` for the ``alt`` attribute of its image in a report.
+
+    The figure's label (``fig.set_label``: the plotting functions that know more describe their
+    figure there) wins; otherwise its suptitle, otherwise its axes' titles, otherwise its axis
+    labels; ``""`` when it has none of them.
+
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure()
+    >>> ax = fig.add_subplot()
+    >>> alt_text(fig)
+    ''
+    >>> _ = ax.set_xlabel("Year"), ax.set_ylabel("Persons employed")
+    >>> alt_text(fig)
+    'Chart: Persons employed by Year'
+    >>> _ = ax.set_title("Employment in AT12", loc="left")
+    >>> alt_text(fig)
+    'Employment in AT12'
+    >>> fig.set_label("Line chart of employment in AT12, 2010-2022: it grows by a fifth.")
+    >>> alt_text(fig)
+    'Line chart of employment in AT12, 2010-2022: it grows by a fifth.'
+    """
+    label = (fig.get_label() or "").strip()
+    if label:
+        return label
+    if suptitle := fig.get_suptitle().strip():
+        return suptitle
+    titles = [t for ax in fig.axes for loc in ("left", "center", "right") if (t := ax.get_title(loc=loc).strip())]
+    if titles:
+        return "; ".join(dict.fromkeys(titles))
+    labels = []
+    for ax in fig.axes:
+        x, y = ax.get_xlabel().strip(), ax.get_ylabel().strip()
+        if x or y:
+            labels.append(f"Chart: {y} by {x}" if x and y else f"Chart: {x or y}")
+    return "; ".join(dict.fromkeys(labels))
+
+
+def register_alt_text(shell) -> bool:
+    """Give every matplotlib figure that ``shell`` (an IPython shell) shows as PNG its :func:`alt_text`.
+
+    The PNG output then carries ``{"image/png": {"alt": ...}}`` in its metadata, which the report
+    template writes into the ``<img>`` tag. Call it after the inline backend is set up (it wraps the
+    PNG printer the backend registered). Returns ``False`` when there is no such printer (nothing
+    changed); calling it again changes nothing.
+    """
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        printer = formatter.lookup_by_type(Figure)
+    except KeyError:
+        return False
+    if getattr(printer, "_clusterix_alt", False):
+        return True
+
+    def png_with_alt(fig):
+        data = printer(fig)
+        text = alt_text(fig)
+        if data is None or not text:
+            return data
+        data, metadata = data if isinstance(data, tuple) else (data, None)
+        return data, {**(metadata or {}), "alt": text}
+
+    png_with_alt._clusterix_alt = True
+    formatter.for_type(Figure, png_with_alt)
+    return True

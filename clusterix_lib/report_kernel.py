@@ -49,4 +49,7 @@ def configure() -> bool:
 
     plt.switch_backend(backend)  # imports matplotlib-inline: flush_figures and matplotlib's hook
     plt.uninstall_repl_displayhook()
+    from clusterix_lib.plotting import register_alt_text
+
+    register_alt_text(get_ipython())  # each chart's description becomes its image's alt text
     return True
