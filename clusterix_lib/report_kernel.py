@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["configure"]
+from matplotlib.figure import Figure
+
+__all__ = ["alt_text", "configure", "register_alt_text"]
 
 INLINE = ("inline", "module://matplotlib_inline.backend_inline")
 
@@ -49,7 +51,72 @@ def configure() -> bool:
 
     plt.switch_backend(backend)  # imports matplotlib-inline: flush_figures and matplotlib's hook
     plt.uninstall_repl_displayhook()
-    from clusterix_lib.plotting import register_alt_text
-
     register_alt_text(get_ipython())  # each chart's description becomes its image's alt text
+    return True
+
+
+def alt_text(fig: Figure) -> str:
+    """A description of ``fig`` for the ``alt`` attribute of its image in a report.
+
+    The figure's label (``fig.set_label``: the plotting functions that know more describe their
+    figure there) wins; otherwise its suptitle, otherwise its axes' titles, otherwise its axis
+    labels; ``""`` when it has none of them.
+
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure()
+    >>> ax = fig.add_subplot()
+    >>> alt_text(fig)
+    ''
+    >>> _ = ax.set_xlabel("Year"), ax.set_ylabel("Persons employed")
+    >>> alt_text(fig)
+    'Chart: Persons employed by Year'
+    >>> _ = ax.set_title("Employment in AT12", loc="left")
+    >>> alt_text(fig)
+    'Employment in AT12'
+    >>> fig.set_label("Line chart of employment in AT12, 2010-2022: it grows by a fifth.")
+    >>> alt_text(fig)
+    'Line chart of employment in AT12, 2010-2022: it grows by a fifth.'
+    """
+    label = (fig.get_label() or "").strip()
+    if label:
+        return label
+    if suptitle := fig.get_suptitle().strip():
+        return suptitle
+    titles = [t for ax in fig.axes for loc in ("left", "center", "right") if (t := ax.get_title(loc=loc).strip())]
+    if titles:
+        return "; ".join(dict.fromkeys(titles))
+    labels = []
+    for ax in fig.axes:
+        x, y = ax.get_xlabel().strip(), ax.get_ylabel().strip()
+        if x or y:
+            labels.append(f"Chart: {y} by {x}" if x and y else f"Chart: {x or y}")
+    return "; ".join(dict.fromkeys(labels))
+
+
+def register_alt_text(shell) -> bool:
+    """Give every matplotlib figure that ``shell`` (an IPython shell) shows as PNG its :func:`alt_text`.
+
+    The PNG output then carries ``{"image/png": {"alt": ...}}`` in its metadata, which the report
+    template writes into the ``<img>`` tag. Call it after the inline backend is set up (it wraps the
+    PNG printer the backend registered). Returns ``False`` when there is no such printer (nothing
+    changed); calling it again changes nothing.
+    """
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        printer = formatter.lookup_by_type(Figure)
+    except KeyError:
+        return False
+    if getattr(printer, "_clusterix_alt", False):
+        return True
+
+    def png_with_alt(fig):
+        data = printer(fig)
+        text = alt_text(fig)
+        if data is None or not text:
+            return data
+        data, metadata = data if isinstance(data, tuple) else (data, None)
+        return data, {**(metadata or {}), "alt": text}
+
+    png_with_alt._clusterix_alt = True
+    formatter.for_type(Figure, png_with_alt)
     return True
